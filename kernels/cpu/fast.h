@@ -1,0 +1,34 @@
+// The fast CPU kernels the engine runs: same contracts as kernels/cpu/reference.h.
+//
+// matmul uses a threaded GEMV for one row (decode) and OpenBLAS sgemm for more
+// (prefill, batched decode). Threads come from OpenMP; set_threads() fixes the
+// count for the process (one process is one rank) and OpenBLAS's count with it.
+// Nothing here allocates per call: attention takes its scratch from the caller.
+#pragma once
+
+#include <cstddef>
+#include <span>
+
+#include "kernels/attention_batch.h"
+
+namespace gs::kernels::cpu {
+
+void set_threads(int threads);
+int threads();
+
+void matmul(const float* x, const float* w, const float* bias, float* y, int n, int in, int out);
+void rmsnorm(const float* x, const float* weight, float* y, int n, int dim, float eps);
+void rope(float* x, int n_tokens, int n_heads, int head_dim, const int* positions,
+          const float* cos_table, const float* sin_table);
+void swiglu(const float* gate, const float* up, float* out, std::size_t n);
+void add(float* y, const float* x, std::size_t n);
+
+// Floats of scratch gqa_attention needs for at most max_q_per_kv query heads per
+// KV head and cache capacity, with the current thread count.
+std::size_t gqa_attention_scratch_floats(int max_q_per_kv, int capacity);
+
+// GQA attention that streams each cached K/V head once for all query heads of its
+// group (the point of GQA: bandwidth scales with KV heads, not query heads).
+void gqa_attention(const AttentionBatch& batch, const KvCacheView& kv, std::span<float> scratch);
+
+}  // namespace gs::kernels::cpu

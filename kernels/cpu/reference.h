@@ -1,0 +1,38 @@
+// The reference CPU kernels: the plainest correct code for every op.
+//
+// Every other implementation (fast CPU, CUDA) is tested against these. They are
+// single-threaded, allocate freely and favour clarity over speed. Matrices are
+// row-major; a weight w of shape (out, in) maps x (in) to y (out) = w · x.
+#pragma once
+
+#include <cstddef>
+
+#include "kernels/attention_batch.h"
+
+namespace gs::kernels::ref {
+
+// y (n, out) = x (n, in) · w (out, in)ᵀ + bias (out; may be null).
+void matmul(const float* x, const float* w, const float* bias, float* y, int n, int in, int out);
+
+// y (n, dim) = x / rms(x) * weight, row by row; y may alias x.
+void rmsnorm(const float* x, const float* weight, float* y, int n, int dim, float eps);
+
+// Rotary embedding in place on x (n_tokens, n_heads, head_dim), rotating interleaved
+// pairs (x[2i], x[2i+1]) by the angle whose cos/sin are cos_table/sin_table
+// (positions, head_dim/2) at row positions[t].
+void rope(float* x, int n_tokens, int n_heads, int head_dim, const int* positions,
+          const float* cos_table, const float* sin_table);
+
+// out (n) = silu(gate) * up; out may alias gate or up.
+void swiglu(const float* gate, const float* up, float* out, std::size_t n);
+
+// In-place softmax of x (n), numerically stable.
+void softmax(float* x, int n);
+
+// y (n) += x (n).
+void add(float* y, const float* x, std::size_t n);
+
+// Causal attention of every query head over its KV head's cached history.
+void gqa_attention(const AttentionBatch& batch, const KvCacheView& kv);
+
+}  // namespace gs::kernels::ref
