@@ -1,0 +1,56 @@
+// groupshard: one executable, subcommands that run alone (tp = 1) or under mpirun.
+//
+// Error policy: a phase that can fail on some ranks only (config, checkpoint,
+// prompts) ends in a collective verdict, so rank 0 prints one message and every
+// rank exits 1. An error after that point, when ranks may be inside a collective,
+// aborts the whole job so that no rank hangs.
+#include <cstdio>
+
+#include <CLI/CLI.hpp>
+
+#include "kernels/check.h"
+#include "launch/collective_phase.h"
+#include "launch/generate_command.h"
+#include "launch/info_command.h"
+#include "parallel/mpi_communicator.h"
+
+namespace {
+
+int run(int argc, char** argv, gs::Communicator& comm) {
+  CLI::App app{"groupshard: tensor-parallel inference for grouped-query-attention models"};
+  app.require_subcommand(1);
+  gs::GenerateOptions generate;
+  gs::InfoOptions info;
+  gs::add_generate_command(app, generate);
+  gs::add_info_command(app, info);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // Every rank parses the same arguments, so every rank fails the same way.
+    if (comm.rank() == 0) return app.exit(e);
+    return e.get_exit_code();
+  }
+  if (app.got_subcommand("generate")) return gs::run_generate(generate, comm);
+  return gs::run_info(info, comm);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  gs::MpiSession mpi(&argc, &argv);
+  gs::MpiCommunicator world(MPI_COMM_WORLD);
+  try {
+    return run(argc, argv, world);
+  } catch (const gs::PhaseFailed& e) {
+    if (world.rank() == 0) std::fprintf(stderr, "groupshard: error: %s\n", e.what());
+    return 1;
+  } catch (const gs::Error& e) {
+    std::fprintf(stderr, "groupshard: error (rank %d on %s): %s\n  at %s\n", world.rank(),
+                 world.host().c_str(), e.what(), e.where().c_str());
+    gs::MpiSession::abort_job(1);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "groupshard: internal error (rank %d on %s): %s\n", world.rank(),
+                 world.host().c_str(), e.what());
+    gs::MpiSession::abort_job(1);
+  }
+}

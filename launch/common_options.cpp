@@ -1,0 +1,35 @@
+#include "launch/common_options.h"
+
+#include "kernels/check.h"
+
+namespace gs {
+
+void add_common_options(CLI::App& command, CommonOptions& o) {
+  command.add_option("--config", o.config_file, "YAML config (sections model, parallel, runtime, sampling)");
+  command.add_option("--model", o.model, "llama2.c .bin file or Hugging Face directory");
+  command.add_option("--tokenizer", o.tokenizer, "tokenizer.model or tokenizer.bin (default: beside the model)");
+  command.add_option("--strategy", o.strategy, "KV sharding: group (default) or replicate");
+  command.add_option("--backend", o.backend, "kernels: cpu (default) or reference");
+  command.add_option("--threads", o.threads, "threads per rank (default: cores / ranks on the host)");
+  command.add_option("--max-seq-len", o.max_seq_len, "KV-cache positions per sequence (default: the model's)");
+  command.add_option("--max-batch", o.max_batch, "sequences decoded together");
+  command.add_option("--max-step-tokens", o.max_step_tokens, "tokens per forward step (prefill chunk)");
+  command.add_flag("--verbose", o.verbose, "print the resolved config and the shard plan on rank 0");
+}
+
+RunConfig resolve_run_config(const CommonOptions& o) {
+  RunConfig config;
+  if (!o.config_file.empty()) load_run_config(o.config_file, config);
+  if (o.model) config.model.path = *o.model;
+  if (o.tokenizer) config.model.tokenizer = *o.tokenizer;
+  if (o.strategy) config.parallel.strategy = *o.strategy;
+  if (o.backend) config.runtime.backend = *o.backend;
+  if (o.threads) config.runtime.threads = *o.threads;
+  if (o.max_seq_len) config.runtime.max_seq_len = *o.max_seq_len;
+  if (o.max_batch) config.runtime.max_batch = *o.max_batch;
+  if (o.max_step_tokens) config.runtime.max_step_tokens = *o.max_step_tokens;
+  GS_CHECK(!config.model.path.empty(), "no model given: pass --model PATH or set model.path in --config");
+  return config;
+}
+
+}  // namespace gs

@@ -1,0 +1,184 @@
+#include "launch/generate_command.h"
+
+#include <cstdio>
+#include <iostream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/generator.h"
+#include "engine/tokenizer/tokenizer.h"
+#include "kernels/check.h"
+#include "launch/collective_phase.h"
+#include "launch/model_setup.h"
+
+namespace gs {
+
+namespace {
+
+std::vector<int> parse_ids(const std::string& text) {
+  std::vector<int> ids;
+  std::stringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    std::size_t used = 0;
+    int id = 0;
+    try {
+      id = std::stoi(item, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    GS_CHECK(used == item.size() && !item.empty(),
+             "--prompt-ids '" << text << "': '" << item << "' is not an integer token id");
+    ids.push_back(id);
+  }
+  return ids;
+}
+
+std::string decode(const Tokenizer& tokenizer, int previous, const std::vector<int>& ids) {
+  std::string text;
+  for (int id : ids) {
+    text += tokenizer.decode(previous, id);
+    previous = id;
+  }
+  return text;
+}
+
+// The prompt as text, BOS left out.
+std::string prompt_text(const Tokenizer& tokenizer, const std::vector<int>& ids) {
+  std::string text;
+  int previous = tokenizer.bos_id();
+  for (int id : ids) {
+    if (id != tokenizer.bos_id()) text += tokenizer.decode(previous, id);
+    previous = id;
+  }
+  return text;
+}
+
+void print_stats(const GenerationStats& s, const ShardPlan& plan, int threads) {
+  const double decode_rate = s.decode_seconds > 0 ? s.decode_tokens / s.decode_seconds : 0;
+  const double prefill_rate = s.prefill_seconds > 0 ? s.prompt_tokens / s.prefill_seconds : 0;
+  std::fprintf(stderr,
+               "groupshard: tp %d (%s), %d thread(s)/rank: prefill %ld tokens %.1f tok/s, "
+               "decode %ld tokens %.1f tok/s (%ld steps), first token %.3f s\n",
+               plan.tp(), strategy_name(plan.strategy()).c_str(), threads, s.prompt_tokens,
+               prefill_rate, s.decode_tokens, decode_rate, s.decode_steps, s.first_token_seconds);
+}
+
+}  // namespace
+
+void add_generate_command(CLI::App& app, GenerateOptions& o) {
+  CLI::App* cmd = app.add_subcommand("generate", "generate text from prompts");
+  add_common_options(*cmd, o.common);
+  cmd->add_option("--prompt", o.prompts, "prompt text (repeatable; several prompts form a batch)");
+  cmd->add_option("--prompt-ids", o.prompt_ids, "prompt as token ids, e.g. 1,403,407 (repeatable)");
+  cmd->add_option("--max-tokens", o.max_tokens, "tokens to generate per prompt at most");
+  cmd->add_option("--temperature", o.temperature, "0 = greedy (default)");
+  cmd->add_option("--top-k", o.top_k, "sample among the k most likely (0 = all)");
+  cmd->add_option("--top-p", o.top_p, "sample within this probability mass (1 = all)");
+  cmd->add_option("--seed", o.seed, "random seed for sampling");
+  cmd->add_flag("--ignore-eos", o.ignore_eos, "continue through EOS/BOS tokens");
+  cmd->add_flag("--json", o.json, "one JSON object per prompt on stdout");
+}
+
+int run_generate(const GenerateOptions& o, Communicator& comm) {
+  RunConfig config;
+  GenerationOptions generation;
+  std::unique_ptr<Tokenizer> tokenizer;
+  std::vector<std::vector<int>> prompts;
+  std::optional<ShardPlan> plan;
+  std::unique_ptr<LlamaModel> model;
+  int threads = 0;
+
+  run_collective_phase(comm, [&] {
+    config = resolve_run_config(o.common);
+    if (o.max_tokens) config.sampling.max_tokens = *o.max_tokens;
+    if (o.temperature) config.sampling.temperature = *o.temperature;
+    if (o.top_k) config.sampling.top_k = *o.top_k;
+    if (o.top_p) config.sampling.top_p = *o.top_p;
+    if (o.seed) config.sampling.seed = *o.seed;
+    if (o.ignore_eos) config.sampling.ignore_eos = true;
+    generation.max_tokens = config.sampling.max_tokens;
+    generation.ignore_eos = config.sampling.ignore_eos;
+    generation.sampling = {config.sampling.temperature, config.sampling.top_k, config.sampling.top_p,
+                           config.sampling.seed};
+    generation.sampling.validate();
+    threads = apply_threads(config.runtime.threads);
+    const kernels::BackendKind backend = backend_from_name(config.runtime.backend);
+
+    std::unique_ptr<WeightSource> source = open_checkpoint(config.model.path);
+    const ModelConfig& model_config = source->config();
+    plan = ShardPlan::make(model_config.shape(), comm.size(), strategy_from_name(config.parallel.strategy));
+    const int n_prompts = static_cast<int>(o.prompts.size() + o.prompt_ids.size());
+    const ModelLimits limits = model_limits(config.runtime, model_config, n_prompts);
+
+    // Rank 0 owns user I/O: it reads the tokenizer and the prompts, and checks them
+    // before any rank spends time loading weights.
+    if (comm.rank() == 0) {
+      const std::string tokenizer_path = find_tokenizer_path(config);
+      GS_CHECK(!tokenizer_path.empty() || o.prompts.empty(),
+               "no tokenizer found beside " << config.model.path << ": pass --tokenizer PATH");
+      if (!tokenizer_path.empty()) {
+        tokenizer = open_tokenizer(tokenizer_path);
+        GS_CHECK(tokenizer->vocab_size() <= model_config.vocab_size,
+                 "the tokenizer " << tokenizer_path << " has " << tokenizer->vocab_size()
+                                  << " tokens but the model only " << model_config.vocab_size);
+      }
+      for (const std::string& text : o.prompts) prompts.push_back(tokenizer->encode(text, true));
+      for (const std::string& ids : o.prompt_ids) prompts.push_back(parse_ids(ids));
+      check_prompts(prompts, generation.max_tokens, limits, model_config.vocab_size);
+    }
+    model = load_model(*source, *plan, comm, limits, backend);
+  });
+
+  StepExecutor executor(*model, comm);
+  if (comm.rank() != 0) {
+    executor.serve();
+    return 0;
+  }
+  if (o.common.verbose) {
+    std::cerr << "# resolved config\n" << run_config_to_yaml(config) << "\n";
+    for (const std::string& note : plan->notes()) std::cerr << "# plan: " << note << "\n";
+  }
+
+  std::vector<int> stop_ids = model->config().eos_ids;
+  stop_ids.push_back(model->config().bos_id);
+  Generator generator(executor, stop_ids);
+  // A single text prompt streams as it is generated; batches print when done.
+  const bool stream = !o.json && prompts.size() == 1 && tokenizer;
+  int previous = 0;
+  if (stream) {
+    std::cout << prompt_text(*tokenizer, prompts[0]) << std::flush;
+    previous = prompts[0].back();
+  }
+  const std::vector<Completion> completions =
+      generator.generate(prompts, generation, [&](int, int token) {
+        if (!stream) return;
+        std::cout << tokenizer->decode(previous, token) << std::flush;
+        previous = token;
+      });
+  executor.stop();
+
+  if (stream) std::cout << "\n";
+  for (std::size_t i = 0; i < completions.size() && !stream; ++i) {
+    const Completion& c = completions[i];
+    const std::string text = tokenizer ? decode(*tokenizer, c.prompt_ids.back(), c.tokens) : "";
+    if (o.json) {
+      nlohmann::json line = {{"index", i}, {"prompt_tokens", c.prompt_ids}, {"tokens", c.tokens},
+                             {"finish_reason", finish_reason_name(c.finish)}};
+      if (tokenizer) line["text"] = text;
+      std::cout << line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+    } else if (tokenizer) {
+      std::cout << "[" << i << "] " << prompt_text(*tokenizer, c.prompt_ids) << text << "\n";
+    } else {
+      std::cout << "[" << i << "]";
+      for (int id : c.tokens) std::cout << ' ' << id;
+      std::cout << "\n";
+    }
+  }
+  std::cout << std::flush;
+  print_stats(generator.stats(), *plan, threads);
+  return 0;
+}
+
+}  // namespace gs

@@ -1,0 +1,61 @@
+#include "launch/model_setup.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <thread>
+
+#include "kernels/check.h"
+#include "kernels/cpu/fast.h"
+#include "parallel/mpi_communicator.h"
+
+namespace gs {
+
+int apply_threads(int configured) {
+  GS_CHECK(configured >= 0, "runtime.threads must be >= 0 (0 = automatic), got " << configured);
+  int threads = configured;
+  if (threads == 0) {
+    const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    threads = std::max(1, cores / mpi_ranks_on_this_host());
+  }
+  kernels::cpu::set_threads(threads);
+  return threads;
+}
+
+std::string find_tokenizer_path(const RunConfig& config) {
+  if (!config.model.tokenizer.empty()) return config.model.tokenizer;
+  const std::filesystem::path model = config.model.path;
+  const std::filesystem::path folder = std::filesystem::is_directory(model) ? model : model.parent_path();
+  for (const char* name : {"tokenizer.model", "tokenizer.bin"}) {
+    if (std::filesystem::is_regular_file(folder / name)) return (folder / name).string();
+  }
+  return {};
+}
+
+ModelLimits model_limits(const RunConfig::Runtime& runtime, const ModelConfig& model, int sequences) {
+  GS_CHECK(runtime.max_seq_len >= 0 && runtime.max_seq_len <= model.max_seq_len,
+           "runtime.max_seq_len = " << runtime.max_seq_len << " is outside 0.." << model.max_seq_len
+                                    << ", the positions the model supports (0 = all of them)");
+  GS_CHECK(runtime.max_batch >= 1, "runtime.max_batch must be at least 1, got " << runtime.max_batch);
+  GS_CHECK(runtime.max_step_tokens >= 1,
+           "runtime.max_step_tokens must be at least 1, got " << runtime.max_step_tokens);
+  ModelLimits limits;
+  limits.capacity = runtime.max_seq_len > 0 ? runtime.max_seq_len : model.max_seq_len;
+  limits.slots = std::clamp(sequences, 1, runtime.max_batch);
+  limits.max_step_tokens = std::max(runtime.max_step_tokens, limits.slots);
+  return limits;
+}
+
+kernels::BackendKind backend_from_name(const std::string& name) {
+  if (name == "cpu") return kernels::BackendKind::cpu;
+  if (name == "reference") return kernels::BackendKind::reference;
+  GS_FAIL("unknown backend '" << name << "': use cpu or reference");
+}
+
+std::unique_ptr<LlamaModel> load_model(const WeightSource& source, const ShardPlan& plan,
+                                       Communicator& comm, const ModelLimits& limits,
+                                       kernels::BackendKind backend) {
+  LlamaWeights weights = LlamaWeights::load(source, plan, comm.rank());
+  return std::make_unique<LlamaModel>(source.config(), plan, comm, std::move(weights), limits, backend);
+}
+
+}  // namespace gs

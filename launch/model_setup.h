@@ -1,0 +1,32 @@
+// The steps every subcommand that runs a model shares: resolving threads, the
+// tokenizer path and the cache limits from the RunConfig, and loading the rank's
+// slice of the model.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "engine/checkpoint/weight_source.h"
+#include "engine/llama_model.h"
+#include "launch/run_config.h"
+#include "parallel/communicator.h"
+
+namespace gs {
+
+// runtime.threads, or (when 0) this host's cores shared among its ranks; applies it.
+int apply_threads(int configured);
+
+// model.tokenizer, or tokenizer.model / tokenizer.bin beside the model; empty if none.
+std::string find_tokenizer_path(const RunConfig& config);
+
+// KV-cache and step sizes for `sequences` prompts; throws naming the bad setting.
+ModelLimits model_limits(const RunConfig::Runtime& runtime, const ModelConfig& model, int sequences);
+
+kernels::BackendKind backend_from_name(const std::string& name);
+
+// Copies this rank's slices out of source (which the caller may then close).
+std::unique_ptr<LlamaModel> load_model(const WeightSource& source, const ShardPlan& plan,
+                                       Communicator& comm, const ModelLimits& limits,
+                                       kernels::BackendKind backend);
+
+}  // namespace gs

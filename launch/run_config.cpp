@@ -1,0 +1,134 @@
+#include "launch/run_config.h"
+
+#include <functional>
+#include <map>
+#include <sstream>
+#include <type_traits>
+
+#include <yaml-cpp/yaml.h>
+
+#include "kernels/check.h"
+
+namespace gs {
+
+namespace {
+
+// Stores one YAML scalar into a RunConfig field; `expected` names the type for errors.
+struct Setter {
+  std::function<void(const YAML::Node&)> store;
+  const char* expected;
+};
+
+template <typename T>
+const char* expected_type() {
+  if constexpr (std::is_same_v<T, bool>) return "true or false";
+  if constexpr (std::is_integral_v<T>) return "an integer";
+  if constexpr (std::is_floating_point_v<T>) return "a number";
+  return "a string";
+}
+
+template <typename T>
+Setter set(T& field) {
+  return {[&field](const YAML::Node& node) { field = node.as<T>(); }, expected_type<T>()};
+}
+
+Setter set_path(std::string& field, const std::filesystem::path& base) {
+  return {[&field, base](const YAML::Node& node) {
+            const std::filesystem::path value = node.as<std::string>();
+            field = value.is_absolute() ? value.string() : (base / value).lexically_normal().string();
+          },
+          "a path"};
+}
+
+std::string where(const std::filesystem::path& file, const YAML::Node& node) {
+  return file.string() + ":" + std::to_string(node.Mark().line + 1);
+}
+
+}  // namespace
+
+void load_run_config(const std::filesystem::path& file, RunConfig& config) {
+  GS_CHECK(std::filesystem::is_regular_file(file), "config file " << file.string() << " does not exist");
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(file.string());
+  } catch (const YAML::Exception& e) {
+    GS_FAIL(file.string() << ": not valid YAML: " << e.what());
+  }
+  if (root.IsNull()) return;
+  GS_CHECK(root.IsMap(), file.string() << ": expected sections model, parallel, runtime, sampling");
+
+  const std::filesystem::path base = file.parent_path();
+  const std::map<std::string, std::map<std::string, Setter>> sections = {
+      {"model",
+       {{"path", set_path(config.model.path, base)},
+        {"tokenizer", set_path(config.model.tokenizer, base)}}},
+      {"parallel", {{"strategy", set(config.parallel.strategy)}}},
+      {"runtime",
+       {{"threads", set(config.runtime.threads)},
+        {"max_seq_len", set(config.runtime.max_seq_len)},
+        {"max_batch", set(config.runtime.max_batch)},
+        {"max_step_tokens", set(config.runtime.max_step_tokens)},
+        {"backend", set(config.runtime.backend)}}},
+      {"sampling",
+       {{"max_tokens", set(config.sampling.max_tokens)},
+        {"temperature", set(config.sampling.temperature)},
+        {"top_k", set(config.sampling.top_k)},
+        {"top_p", set(config.sampling.top_p)},
+        {"seed", set(config.sampling.seed)},
+        {"ignore_eos", set(config.sampling.ignore_eos)}}},
+  };
+
+  for (const auto& section : root) {
+    const std::string name = section.first.as<std::string>();
+    const auto known = sections.find(name);
+    GS_CHECK(known != sections.end(), where(file, section.first)
+                                          << ": unknown section '" << name
+                                          << "' (expected model, parallel, runtime or sampling)");
+    GS_CHECK(section.second.IsMap() || section.second.IsNull(),
+             where(file, section.second) << ": section '" << name << "' must be a mapping");
+    for (const auto& entry : section.second) {
+      const std::string key = entry.first.as<std::string>();
+      const auto setter = known->second.find(key);
+      if (setter == known->second.end()) {
+        std::ostringstream valid;
+        for (const auto& [k, unused] : known->second) valid << ' ' << k;
+        GS_FAIL(where(file, entry.first) << ": unknown key '" << name << "." << key
+                                         << "' (valid keys:" << valid.str() << ")");
+      }
+      try {
+        GS_CHECK(entry.second.IsScalar(), "not a scalar");
+        setter->second.store(entry.second);
+      } catch (const std::exception&) {
+        GS_FAIL(where(file, entry.second) << ": '" << name << "." << key << "' must be "
+                                          << setter->second.expected << ", got '"
+                                          << YAML::Dump(entry.second) << "'");
+      }
+    }
+  }
+}
+
+std::string run_config_to_yaml(const RunConfig& c) {
+  YAML::Emitter out;
+  out << YAML::BeginMap;
+  out << YAML::Key << "model" << YAML::Value << YAML::BeginMap << YAML::Key << "path" << YAML::Value
+      << c.model.path << YAML::Key << "tokenizer" << YAML::Value << c.model.tokenizer << YAML::EndMap;
+  out << YAML::Key << "parallel" << YAML::Value << YAML::BeginMap << YAML::Key << "strategy"
+      << YAML::Value << c.parallel.strategy << YAML::EndMap;
+  out << YAML::Key << "runtime" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "threads" << YAML::Value << c.runtime.threads;
+  out << YAML::Key << "max_seq_len" << YAML::Value << c.runtime.max_seq_len;
+  out << YAML::Key << "max_batch" << YAML::Value << c.runtime.max_batch;
+  out << YAML::Key << "max_step_tokens" << YAML::Value << c.runtime.max_step_tokens;
+  out << YAML::Key << "backend" << YAML::Value << c.runtime.backend << YAML::EndMap;
+  out << YAML::Key << "sampling" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "max_tokens" << YAML::Value << c.sampling.max_tokens;
+  out << YAML::Key << "temperature" << YAML::Value << c.sampling.temperature;
+  out << YAML::Key << "top_k" << YAML::Value << c.sampling.top_k;
+  out << YAML::Key << "top_p" << YAML::Value << c.sampling.top_p;
+  out << YAML::Key << "seed" << YAML::Value << c.sampling.seed;
+  out << YAML::Key << "ignore_eos" << YAML::Value << c.sampling.ignore_eos << YAML::EndMap;
+  out << YAML::EndMap;
+  return out.c_str();
+}
+
+}  // namespace gs

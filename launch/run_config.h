@@ -1,0 +1,44 @@
+// RunConfig: everything a run is configured with, from a YAML file (sections
+// model, parallel, runtime, sampling) overridden by command-line flags.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+namespace gs {
+
+struct RunConfig {
+  struct Model {
+    std::string path;       // llama2.c .bin or Hugging Face directory
+    std::string tokenizer;  // empty: look beside the model
+  } model;
+  struct Parallel {
+    std::string strategy = "group";  // group | replicate
+  } parallel;
+  struct Runtime {
+    int threads = 0;            // per rank; 0 = this host's cores / ranks on this host
+    int max_seq_len = 0;        // KV-cache positions per sequence; 0 = the model's
+    int max_batch = 8;          // sequences decoded together (KV-cache slots)
+    int max_step_tokens = 256;  // tokens per forward step; longer prompts prefill in chunks
+    std::string backend = "cpu";  // cpu | reference
+  } runtime;
+  struct Sampling {
+    int max_tokens = 128;
+    float temperature = 0.0f;  // 0 = greedy
+    int top_k = 0;
+    float top_p = 1.0f;
+    std::uint64_t seed = 0;
+    bool ignore_eos = false;
+  } sampling;
+};
+
+// Reads a YAML file into config (keys absent from the file keep their values).
+// Unknown sections or keys and values of the wrong type are errors naming the key,
+// the file and the line. Relative model paths are taken from the file's folder.
+void load_run_config(const std::filesystem::path& file, RunConfig& config);
+
+// The resolved config as YAML, for --verbose.
+std::string run_config_to_yaml(const RunConfig& config);
+
+}  // namespace gs

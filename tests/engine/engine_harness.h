@@ -1,0 +1,35 @@
+// Shared helpers for engine tests: tiny model configs and a greedy run of a model
+// sharded over a communicator that records the logits of every step.
+#pragma once
+
+#include <span>
+#include <vector>
+
+#include "engine/checkpoint/dense_weights.h"
+#include "kernels/backend.h"
+#include "parallel/communicator.h"
+#include "parallel/shard_plan.h"
+
+namespace gs::testing {
+
+ModelConfig tiny_config(int heads, int kv_heads, int head_dim = 8, int layers = 2);
+
+struct GreedyTrace {
+  std::vector<int> tokens;                 // generated greedily
+  std::vector<std::vector<float>> logits;  // (steps, vocab): the logits each token was chosen from
+};
+
+struct RunSettings {
+  ShardStrategy strategy = ShardStrategy::group;
+  kernels::BackendKind backend = kernels::BackendKind::cpu;
+  int max_step_tokens = 64;  // prefill chunk
+};
+
+// Prefills `prompt`, then decodes `steps` greedy tokens with the model sharded over
+// comm (tp = comm.size()). Collective: every rank calls it; rank 0 gets the trace.
+GreedyTrace run_greedy(const WeightSource& source, Communicator& comm,
+                       const std::vector<int>& prompt, int steps, const RunSettings& settings = {});
+
+double max_abs_diff(std::span<const float> a, std::span<const float> b);
+
+}  // namespace gs::testing
