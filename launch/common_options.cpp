@@ -14,7 +14,7 @@ void add_common_options(CLI::App& command, CommonOptions& o) {
   command.add_option("--max-seq-len", o.max_seq_len, "KV-cache positions per sequence (default: the model's)");
   command.add_option("--max-batch", o.max_batch, "sequences decoded together");
   command.add_option("--max-step-tokens", o.max_step_tokens, "tokens per forward step (prefill chunk)");
-  command.add_flag("--verbose", o.verbose, "print the resolved config and the shard plan on rank 0");
+  command.add_flag("--verbose", o.verbose, "print the resolved config, the shard plan and throughput on rank 0 (stderr)");
 }
 
 RunConfig resolve_run_config(const CommonOptions& o) {

@@ -88,7 +88,6 @@ int run_generate(const GenerateOptions& o, Communicator& comm) {
   std::vector<std::vector<int>> prompts;
   std::optional<ShardPlan> plan;
   std::unique_ptr<LlamaModel> model;
-  int threads = 0;
 
   run_collective_phase(comm, [&] {
     config = resolve_run_config(o.common);
@@ -103,7 +102,7 @@ int run_generate(const GenerateOptions& o, Communicator& comm) {
     generation.sampling = {config.sampling.temperature, config.sampling.top_k, config.sampling.top_p,
                            config.sampling.seed};
     generation.sampling.validate();
-    threads = apply_threads(config.runtime.threads);
+    config.runtime.threads = apply_threads(config.runtime.threads);
     const kernels::BackendKind backend = backend_from_name(config.runtime.backend);
 
     std::unique_ptr<WeightSource> source = open_checkpoint(config.model.path);
@@ -111,6 +110,7 @@ int run_generate(const GenerateOptions& o, Communicator& comm) {
     plan = ShardPlan::make(model_config.shape(), comm.size(), strategy_from_name(config.parallel.strategy));
     const int n_prompts = static_cast<int>(o.prompts.size() + o.prompt_ids.size());
     const ModelLimits limits = model_limits(config.runtime, model_config, n_prompts);
+    config.runtime.max_seq_len = limits.capacity;
 
     // Rank 0 owns user I/O: it reads the tokenizer and the prompts, and checks them
     // before any rank spends time loading weights.
@@ -177,7 +177,7 @@ int run_generate(const GenerateOptions& o, Communicator& comm) {
     }
   }
   std::cout << std::flush;
-  print_stats(generator.stats(), *plan, threads);
+  if (o.common.verbose) print_stats(generator.stats(), *plan, config.runtime.threads);
   return 0;
 }
 
