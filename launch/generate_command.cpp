@@ -67,7 +67,7 @@ void print_stats(const GenerationStats& s, const ShardPlan& plan, int threads) {
 
 }  // namespace
 
-void add_generate_command(CLI::App& app, GenerateOptions& o) {
+Subcommand add_generate_command(CLI::App& app, GenerateOptions& o) {
   CLI::App* cmd = app.add_subcommand("generate", "generate text from prompts");
   add_common_options(*cmd, o.common);
   cmd->add_option("--prompt", o.prompts, "prompt text (repeatable; several prompts form a batch)");
@@ -79,6 +79,7 @@ void add_generate_command(CLI::App& app, GenerateOptions& o) {
   cmd->add_option("--seed", o.seed, "random seed for sampling");
   cmd->add_flag("--ignore-eos", o.ignore_eos, "continue through EOS/BOS tokens");
   cmd->add_flag("--json", o.json, "one JSON object per prompt on stdout");
+  return {cmd, [&o](Communicator& comm) { return run_generate(o, comm); }};
 }
 
 int run_generate(const GenerateOptions& o, Communicator& comm) {

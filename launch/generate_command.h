@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 
 #include "launch/common_options.h"
+#include "launch/subcommand.h"
 #include "parallel/communicator.h"
 
 namespace gs {
@@ -25,7 +26,7 @@ struct GenerateOptions {
   bool json = false;
 };
 
-void add_generate_command(CLI::App& app, GenerateOptions& options);
+Subcommand add_generate_command(CLI::App& app, GenerateOptions& options);
 int run_generate(const GenerateOptions& options, Communicator& comm);
 
 }  // namespace gs

@@ -71,12 +71,13 @@ void print_table(const std::string& model, const ModelConfig& c, const ShardPlan
 
 }  // namespace
 
-void add_info_command(CLI::App& app, InfoOptions& o) {
+Subcommand add_info_command(CLI::App& app, InfoOptions& o) {
   CLI::App* cmd = app.add_subcommand("info", "model config and the shard plan of every rank");
   cmd->add_option("--model", o.model, "llama2.c .bin file or Hugging Face directory")->required();
   cmd->add_option("--tp", o.tp, "tensor-parallel ranks to plan for (no mpirun needed)");
   cmd->add_option("--strategy", o.strategy, "group (default) or replicate");
   cmd->add_flag("--json", o.json, "print JSON instead of a table");
+  return {cmd, [&o](Communicator& comm) { return run_info(o, comm); }};
 }
 
 int run_info(const InfoOptions& o, Communicator& comm) {

@@ -6,6 +6,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "launch/subcommand.h"
 #include "parallel/communicator.h"
 
 namespace gs {
@@ -17,7 +18,7 @@ struct InfoOptions {
   bool json = false;
 };
 
-void add_info_command(CLI::App& app, InfoOptions& options);
+Subcommand add_info_command(CLI::App& app, InfoOptions& options);
 int run_info(const InfoOptions& options, Communicator& comm);
 
 }  // namespace gs

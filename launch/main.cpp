@@ -5,6 +5,7 @@
 // rank exits 1. An error after that point, when ranks may be inside a collective,
 // aborts the whole job so that no rank hangs.
 #include <cstdio>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -12,6 +13,7 @@
 #include "launch/collective_phase.h"
 #include "launch/generate_command.h"
 #include "launch/info_command.h"
+#include "launch/subcommand.h"
 #include "parallel/mpi_communicator.h"
 
 namespace {
@@ -19,10 +21,13 @@ namespace {
 int run(int argc, char** argv, gs::Communicator& comm) {
   CLI::App app{"groupshard: tensor-parallel inference for grouped-query-attention models"};
   app.require_subcommand(1);
+  // Each subcommand registers its flags and returns how to run it once parsed.
   gs::GenerateOptions generate;
   gs::InfoOptions info;
-  gs::add_generate_command(app, generate);
-  gs::add_info_command(app, info);
+  const std::vector<gs::Subcommand> subcommands = {
+      gs::add_generate_command(app, generate),
+      gs::add_info_command(app, info),
+  };
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -30,8 +35,10 @@ int run(int argc, char** argv, gs::Communicator& comm) {
     if (comm.rank() == 0) return app.exit(e);
     return e.get_exit_code();
   }
-  if (app.got_subcommand("generate")) return gs::run_generate(generate, comm);
-  return gs::run_info(info, comm);
+  for (const gs::Subcommand& subcommand : subcommands) {
+    if (subcommand.app->parsed()) return subcommand.run(comm);
+  }
+  return 1;  // unreachable: require_subcommand(1)
 }
 
 }  // namespace
