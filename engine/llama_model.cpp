@@ -61,8 +61,7 @@ std::span<const float> LlamaModel::forward(const StepBatch& batch) {
     const int token = batch.tokens[t];
     GS_CHECK(token >= 0 && token < config_.vocab_size,
              "token id " << token << " is outside the vocabulary of " << config_.vocab_size);
-    std::copy_n(weights_.token_embedding.data() + static_cast<std::size_t>(token) * dim, dim,
-                x_.data() + static_cast<std::size_t>(t) * dim);
+    weights_.token_embedding.copy_row(token, x_.data() + static_cast<std::size_t>(t) * dim);
     lengths_[t] = batch.positions[t] + 1;
   }
   for (int l = 0; l < config_.n_layers; ++l) {
@@ -81,9 +80,9 @@ void LlamaModel::attention_block(int l, const StepBatch& batch) {
   kernels::Backend& be = *backend_;
 
   be.rmsnorm(x_.data(), w.attn_norm.data(), xn_.data(), n, dim, config_.norm_eps);
-  be.matmul(xn_.data(), w.wq.data(), w.bq.empty() ? nullptr : w.bq.data(), q_.data(), n, dim, q_heads * d);
-  be.matmul(xn_.data(), w.wk.data(), w.bk.empty() ? nullptr : w.bk.data(), k_.data(), n, dim, kv_heads * d);
-  be.matmul(xn_.data(), w.wv.data(), w.bv.empty() ? nullptr : w.bv.data(), v_.data(), n, dim, kv_heads * d);
+  be.matmul(xn_.data(), w.wq.view(), w.bq.empty() ? nullptr : w.bq.data(), q_.data(), n);
+  be.matmul(xn_.data(), w.wk.view(), w.bk.empty() ? nullptr : w.bk.data(), k_.data(), n);
+  be.matmul(xn_.data(), w.wv.view(), w.bv.empty() ? nullptr : w.bv.data(), v_.data(), n);
   be.rope(q_.data(), n, q_heads, d, batch.positions.data(), rope_.cos.data(), rope_.sin.data());
   be.rope(k_.data(), n, kv_heads, d, batch.positions.data(), rope_.cos.data(), rope_.sin.data());
   cache_.store(l, n, batch.slots.data(), batch.positions.data(), k_.data(), v_.data());
@@ -101,7 +100,7 @@ void LlamaModel::attention_block(int l, const StepBatch& batch) {
   be.attention(attention, cache_.view(l));
 
   // wo holds only this rank's head columns: the product is a partial sum.
-  be.matmul(attn_.data(), w.wo.data(), nullptr, partial_.data(), n, q_heads * d, dim);
+  be.matmul(attn_.data(), w.wo.view(), nullptr, partial_.data(), n);
   const std::span<float> partial(partial_.data(), static_cast<std::size_t>(n) * dim);
   if (comm_.size() > 1) comm_.all_reduce_sum(partial);
   be.add(x_.data(), partial_.data(), partial.size());
@@ -113,10 +112,10 @@ void LlamaModel::mlp_block(int l, int n) {
   kernels::Backend& be = *backend_;
 
   be.rmsnorm(x_.data(), w.ffn_norm.data(), xn_.data(), n, dim, config_.norm_eps);
-  be.matmul(xn_.data(), w.w_gate.data(), nullptr, gate_.data(), n, dim, ffn);
-  be.matmul(xn_.data(), w.w_up.data(), nullptr, up_.data(), n, dim, ffn);
+  be.matmul(xn_.data(), w.w_gate.view(), nullptr, gate_.data(), n);
+  be.matmul(xn_.data(), w.w_up.view(), nullptr, up_.data(), n);
   be.swiglu(gate_.data(), up_.data(), gate_.data(), static_cast<std::size_t>(n) * ffn);
-  be.matmul(gate_.data(), w.w_down.data(), nullptr, partial_.data(), n, ffn, dim);
+  be.matmul(gate_.data(), w.w_down.view(), nullptr, partial_.data(), n);
   const std::span<float> partial(partial_.data(), static_cast<std::size_t>(n) * dim);
   if (comm_.size() > 1) comm_.all_reduce_sum(partial);
   be.add(x_.data(), partial_.data(), partial.size());
@@ -131,10 +130,10 @@ void LlamaModel::lm_head(const StepBatch& batch) {
                 partial_.data() + static_cast<std::size_t>(i) * dim);
   backend_->rmsnorm(partial_.data(), weights_.final_norm.data(), xn_.data(), rows, dim,
                     config_.norm_eps);
-  const float* head = config_.tied_embeddings
-                          ? weights_.token_embedding.data() + static_cast<std::size_t>(shard_.vocab.begin) * dim
-                          : weights_.lm_head.data();
-  backend_->matmul(xn_.data(), head, nullptr, local_logits_.data(), rows, dim, local_vocab);
+  const kernels::WeightMatrix head =
+      config_.tied_embeddings ? weights_.token_embedding.view().row_slice(shard_.vocab.begin, local_vocab)
+                              : weights_.lm_head.view();
+  backend_->matmul(xn_.data(), head, nullptr, local_logits_.data(), rows);
 
   const std::span<const float> local(local_logits_.data(), static_cast<std::size_t>(rows) * local_vocab);
   if (comm_.size() == 1) {

@@ -1,101 +1,114 @@
 #include "engine/llama_weights.h"
 
+#include <functional>
+
 #include "kernels/check.h"
 
 namespace gs {
 
 namespace {
 
-// Copies rows [rows.begin, rows.end) of a matrix, or elements of a 1-D tensor, whole.
-std::vector<float> load_rows(const TensorView& t, IndexRange rows) {
-  std::vector<float> out(static_cast<std::size_t>(rows.size()) * t.cols());
-  if (t.shape.size() == 1) {
-    read_row_f32(t, 0, rows.begin, rows.end, out.data());
-    return out;
+// Row i of a head's rows in the engine's interleaved layout comes from this row of
+// the checkpoint's: itself, or where the checkpoint orders rotary pairs half-split
+// (HF), interleaved row 2i from half-split row i and row 2i+1 from row i + d/2.
+std::int64_t head_row(int head, int i, int d, bool unpermute) {
+  if (!unpermute) return static_cast<std::int64_t>(head) * d + i;
+  return static_cast<std::int64_t>(head) * d + (i % 2 == 0 ? i / 2 : i / 2 + d / 2);
+}
+
+// A (rows, cols.size()) matrix whose row i is columns cols of checkpoint row source_row(i).
+StoredMatrix load_matrix(const TensorView& t, int rows, IndexRange cols,
+                         const std::function<std::int64_t(int)>& source_row, kernels::WeightType type) {
+  StoredMatrix m(type, rows, cols.size());
+  std::vector<float> row(cols.size());
+  for (int i = 0; i < rows; ++i) {
+    read_row_f32(t, source_row(i), cols.begin, cols.end, row.data());
+    m.set_row(i, row.data());
   }
-  for (int r = rows.begin; r < rows.end; ++r)
-    read_row_f32(t, r, 0, t.cols(), out.data() + static_cast<std::size_t>(r - rows.begin) * t.cols());
+  return m;
+}
+
+// Rows [rows.begin, rows.end) of a matrix, whole.
+StoredMatrix load_rows(const TensorView& t, IndexRange rows, kernels::WeightType type) {
+  return load_matrix(t, rows.size(), {0, static_cast<int>(t.cols())},
+                     [&](int i) { return rows.begin + i; }, type);
+}
+
+// Columns [cols.begin, cols.end) of every row of a matrix.
+StoredMatrix load_columns(const TensorView& t, IndexRange cols, kernels::WeightType type) {
+  return load_matrix(t, static_cast<int>(t.rows()), cols, [](int i) { return i; }, type);
+}
+
+// The rows of whole heads [heads.begin, heads.end) of a (n_heads*d, cols) matrix.
+StoredMatrix load_head_rows(const TensorView& t, IndexRange heads, int d, bool unpermute,
+                            kernels::WeightType type) {
+  return load_matrix(t, heads.size() * d, {0, static_cast<int>(t.cols())},
+                     [&](int i) { return head_row(heads.begin + i / d, i % d, d, unpermute); }, type);
+}
+
+// A whole 1-D tensor (a norm).
+std::vector<float> load_vector(const TensorView& t) {
+  std::vector<float> out(t.rows());
+  read_row_f32(t, 0, 0, t.rows(), out.data());
   return out;
 }
 
-// Copies columns [cols.begin, cols.end) of every row of a matrix.
-std::vector<float> load_columns(const TensorView& t, IndexRange cols) {
-  std::vector<float> out(static_cast<std::size_t>(t.rows()) * cols.size());
-  for (std::int64_t r = 0; r < t.rows(); ++r)
-    read_row_f32(t, r, cols.begin, cols.end, out.data() + r * cols.size());
-  return out;
-}
-
-// Rows of whole heads [heads.begin, heads.end) of a (n_heads*d, ...) tensor. Where the
-// checkpoint orders rotary pairs half-split (HF), each head's rows are reordered to the
-// engine's interleaved layout: interleaved row 2i is half-split row i, row 2i+1 is i + d/2.
-std::vector<float> load_head_rows(const TensorView& t, IndexRange heads, int d, bool unpermute) {
-  if (!unpermute) return load_rows(t, {heads.begin * d, heads.end * d});
-  const std::int64_t cols = t.shape.size() == 1 ? 1 : t.cols();
-  std::vector<float> out(static_cast<std::size_t>(heads.size()) * d * cols);
-  for (int h = heads.begin; h < heads.end; ++h) {
-    for (int i = 0; i < d; ++i) {
-      const int src = h * d + (i % 2 == 0 ? i / 2 : i / 2 + d / 2);
-      float* dst = out.data() + (static_cast<std::size_t>(h - heads.begin) * d + i) * cols;
-      if (t.shape.size() == 1) {
-        read_row_f32(t, 0, src, src + 1, dst);
-      } else {
-        read_row_f32(t, src, 0, cols, dst);
-      }
-    }
+// The elements of whole heads of a (n_heads*d) bias.
+std::vector<float> load_head_vector(const TensorView& t, IndexRange heads, int d, bool unpermute) {
+  std::vector<float> out(static_cast<std::size_t>(heads.size()) * d);
+  for (int i = 0; i < static_cast<int>(out.size()); ++i) {
+    const std::int64_t src = head_row(heads.begin + i / d, i % d, d, unpermute);
+    read_row_f32(t, 0, src, src + 1, &out[i]);
   }
   return out;
 }
 
 }  // namespace
 
-LlamaWeights LlamaWeights::load(const WeightSource& source, const ShardPlan& plan, int rank) {
+LlamaWeights LlamaWeights::load(const WeightSource& source, const ShardPlan& plan, int rank,
+                                kernels::WeightType type) {
   const ModelConfig& config = source.config();
   const RankShard& shard = plan.rank(rank);
   const int d = config.head_dim;
   const bool unpermute = source.rotary_layout() == RotaryLayout::half_split;
-  auto whole = [&](WeightKind kind, int layer = -1) {
-    const TensorView t = source.tensor(kind, layer);
-    return load_rows(t, {0, static_cast<int>(t.rows())});
-  };
 
   LlamaWeights w;
-  w.token_embedding = whole(WeightKind::token_embedding);
-  w.final_norm = whole(WeightKind::final_norm);
-  if (!config.tied_embeddings) w.lm_head = load_rows(source.tensor(WeightKind::lm_head), shard.vocab);
+  const TensorView embedding = source.tensor(WeightKind::token_embedding);
+  w.token_embedding = load_rows(embedding, {0, static_cast<int>(embedding.rows())}, type);
+  w.final_norm = load_vector(source.tensor(WeightKind::final_norm));
+  if (!config.tied_embeddings) w.lm_head = load_rows(source.tensor(WeightKind::lm_head), shard.vocab, type);
 
   w.layers.resize(config.n_layers);
   for (int l = 0; l < config.n_layers; ++l) {
     LayerWeights& layer = w.layers[l];
-    auto heads = [&](WeightKind kind, IndexRange range, bool rotary) {
-      return load_head_rows(source.tensor(kind, l), range, d, rotary && unpermute);
-    };
-    layer.attn_norm = whole(WeightKind::attn_norm, l);
-    layer.wq = heads(WeightKind::wq, shard.q_heads, true);
-    layer.wk = heads(WeightKind::wk, shard.kv_heads, true);
-    layer.wv = heads(WeightKind::wv, shard.kv_heads, false);
+    auto tensor = [&](WeightKind kind) { return source.tensor(kind, l); };
+    layer.attn_norm = load_vector(tensor(WeightKind::attn_norm));
+    layer.wq = load_head_rows(tensor(WeightKind::wq), shard.q_heads, d, unpermute, type);
+    layer.wk = load_head_rows(tensor(WeightKind::wk), shard.kv_heads, d, unpermute, type);
+    layer.wv = load_head_rows(tensor(WeightKind::wv), shard.kv_heads, d, false, type);
     if (config.qkv_bias) {
-      layer.bq = heads(WeightKind::bq, shard.q_heads, true);
-      layer.bk = heads(WeightKind::bk, shard.kv_heads, true);
-      layer.bv = heads(WeightKind::bv, shard.kv_heads, false);
+      layer.bq = load_head_vector(tensor(WeightKind::bq), shard.q_heads, d, unpermute);
+      layer.bk = load_head_vector(tensor(WeightKind::bk), shard.kv_heads, d, unpermute);
+      layer.bv = load_head_vector(tensor(WeightKind::bv), shard.kv_heads, d, false);
     }
-    layer.wo = load_columns(source.tensor(WeightKind::wo, l), {shard.q_heads.begin * d, shard.q_heads.end * d});
-    layer.ffn_norm = whole(WeightKind::ffn_norm, l);
-    layer.w_gate = load_rows(source.tensor(WeightKind::w_gate, l), shard.ffn);
-    layer.w_up = load_rows(source.tensor(WeightKind::w_up, l), shard.ffn);
-    layer.w_down = load_columns(source.tensor(WeightKind::w_down, l), shard.ffn);
+    layer.wo = load_columns(tensor(WeightKind::wo), {shard.q_heads.begin * d, shard.q_heads.end * d}, type);
+    layer.ffn_norm = load_vector(tensor(WeightKind::ffn_norm));
+    layer.w_gate = load_rows(tensor(WeightKind::w_gate), shard.ffn, type);
+    layer.w_up = load_rows(tensor(WeightKind::w_up), shard.ffn, type);
+    layer.w_down = load_columns(tensor(WeightKind::w_down), shard.ffn, type);
   }
   return w;
 }
 
 std::int64_t LlamaWeights::bytes() const {
-  std::size_t floats = token_embedding.size() + final_norm.size() + lm_head.size();
+  std::int64_t total = token_embedding.bytes() + lm_head.bytes();
+  std::size_t floats = final_norm.size();
   for (const LayerWeights& l : layers) {
-    for (const std::vector<float>* t : {&l.attn_norm, &l.wq, &l.wk, &l.wv, &l.bq, &l.bk, &l.bv,
-                                        &l.wo, &l.ffn_norm, &l.w_gate, &l.w_up, &l.w_down})
-      floats += t->size();
+    for (const StoredMatrix* m : {&l.wq, &l.wk, &l.wv, &l.wo, &l.w_gate, &l.w_up, &l.w_down})
+      total += m->bytes();
+    for (const std::vector<float>* v : {&l.attn_norm, &l.bq, &l.bk, &l.bv, &l.ffn_norm}) floats += v->size();
   }
-  return static_cast<std::int64_t>(floats * sizeof(float));
+  return total + static_cast<std::int64_t>(floats * sizeof(float));
 }
 
 }  // namespace gs

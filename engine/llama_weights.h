@@ -1,43 +1,50 @@
 // LlamaWeights: the slice of a Llama-family model that one rank keeps, copied out
-// of a mapped checkpoint according to the ShardPlan (f32, rotary pairs interleaved).
+// of a mapped checkpoint according to the ShardPlan (rotary pairs interleaved).
 //
 // Sharding as data: wq/wk/wv (and biases), w_gate and w_up are split by output rows
 // (column-parallel); wo and w_down by input columns (row-parallel: their products are
 // partial sums owed an all-reduce); lm_head by vocabulary rows; the embedding and
 // the norms are replicated.
+//
+// Matrices (the embedding included) are held in the run's weight type, f32 or
+// bf16, whatever the checkpoint's dtype; norms and biases are tiny and stay f32.
+// The embedding follows the matrices because with tied embeddings it is also the
+// LM head, the largest matrix a step reads; a lookup widens one row per token.
 #pragma once
 
 #include <cstdint>
 #include <vector>
 
 #include "engine/checkpoint/weight_source.h"
+#include "engine/stored_matrix.h"
 #include "parallel/shard_plan.h"
 
 namespace gs {
 
 struct LayerWeights {
   std::vector<float> attn_norm;  // (dim)
-  std::vector<float> wq;         // (q_local*d, dim)
-  std::vector<float> wk;         // (kv_local*d, dim)
-  std::vector<float> wv;         // (kv_local*d, dim)
+  StoredMatrix wq;               // (q_local*d, dim)
+  StoredMatrix wk;               // (kv_local*d, dim)
+  StoredMatrix wv;               // (kv_local*d, dim)
   std::vector<float> bq;         // (q_local*d) or empty
   std::vector<float> bk;         // (kv_local*d) or empty
   std::vector<float> bv;         // (kv_local*d) or empty
-  std::vector<float> wo;         // (dim, q_local*d): the columns of this rank's query heads
+  StoredMatrix wo;               // (dim, q_local*d): the columns of this rank's query heads
   std::vector<float> ffn_norm;   // (dim)
-  std::vector<float> w_gate;     // (ffn_local, dim)
-  std::vector<float> w_up;       // (ffn_local, dim)
-  std::vector<float> w_down;     // (dim, ffn_local)
+  StoredMatrix w_gate;           // (ffn_local, dim)
+  StoredMatrix w_up;             // (ffn_local, dim)
+  StoredMatrix w_down;           // (dim, ffn_local)
 };
 
 struct LlamaWeights {
-  std::vector<float> token_embedding;  // (vocab, dim)
+  StoredMatrix token_embedding;  // (vocab, dim)
   std::vector<LayerWeights> layers;
-  std::vector<float> final_norm;       // (dim)
-  std::vector<float> lm_head;          // (vocab_local, dim); empty when tied to the embedding
+  std::vector<float> final_norm;  // (dim)
+  StoredMatrix lm_head;           // (vocab_local, dim); empty when tied to the embedding
 
-  // Copies rank `rank`'s slices out of source.
-  static LlamaWeights load(const WeightSource& source, const ShardPlan& plan, int rank);
+  // Copies rank `rank`'s slices out of source, matrices converted to `type`.
+  static LlamaWeights load(const WeightSource& source, const ShardPlan& plan, int rank,
+                           kernels::WeightType type = kernels::WeightType::f32);
   // Bytes held, as counted from the buffers (the memory test measures RSS separately).
   std::int64_t bytes() const;
 };

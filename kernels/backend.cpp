@@ -13,9 +13,9 @@ class ReferenceBackend final : public Backend {
  public:
   std::string name() const override { return "reference"; }
 
-  void matmul(const float* x, const float* w, const float* bias, float* y, int n, int in,
-              int out) override {
-    ref::matmul(x, w, bias, y, n, in, out);
+  void matmul(const float* x, const WeightMatrix& w, const float* bias, float* y,
+              int n) override {
+    ref::matmul(x, w, bias, y, n);
   }
   void rmsnorm(const float* x, const float* weight, float* y, int n, int dim, float eps) override {
     ref::rmsnorm(x, weight, y, n, dim, eps);
@@ -37,13 +37,17 @@ class CpuBackend final : public Backend {
  public:
   explicit CpuBackend(const BackendLimits& limits)
       : limits_(limits),
-        scratch_(cpu::gqa_attention_scratch_floats(limits.max_q_per_kv, limits.cache_capacity)) {}
+        attention_scratch_(
+            cpu::gqa_attention_scratch_floats(limits.max_q_per_kv, limits.cache_capacity)) {}
 
   std::string name() const override { return "cpu"; }
 
-  void matmul(const float* x, const float* w, const float* bias, float* y, int n, int in,
-              int out) override {
-    cpu::matmul(x, w, bias, y, n, in, out);
+  void matmul(const float* x, const WeightMatrix& w, const float* bias, float* y,
+              int n) override {
+    // Sized by the first prefill of each larger bf16 shape, never per decode step.
+    const std::size_t needed = cpu::matmul_scratch_floats(w, n);
+    if (matmul_scratch_.size() < needed) matmul_scratch_.resize(needed);
+    cpu::matmul(x, w, bias, y, n, matmul_scratch_);
   }
   void rmsnorm(const float* x, const float* weight, float* y, int n, int dim, float eps) override {
     cpu::rmsnorm(x, weight, y, n, dim, eps);
@@ -61,13 +65,14 @@ class CpuBackend final : public Backend {
     // construction, rather than failing a run that was configured in that order.
     const std::size_t needed =
         cpu::gqa_attention_scratch_floats(limits_.max_q_per_kv, limits_.cache_capacity);
-    if (scratch_.size() < needed) scratch_.resize(needed);
-    cpu::gqa_attention(batch, kv, scratch_);
+    if (attention_scratch_.size() < needed) attention_scratch_.resize(needed);
+    cpu::gqa_attention(batch, kv, attention_scratch_);
   }
 
  private:
   BackendLimits limits_;
-  std::vector<float> scratch_;  // (threads, max_q_per_kv, cache_capacity)
+  std::vector<float> attention_scratch_;  // (threads, max_q_per_kv, cache_capacity + 1)
+  std::vector<float> matmul_scratch_;  // a bf16 weight tile widened to f32
 };
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "kernels/attention_batch.h"
+#include "kernels/weight_matrix.h"
 
 namespace gs::kernels {
 
@@ -16,8 +17,9 @@ class Backend {
   virtual ~Backend() = default;
   virtual std::string name() const = 0;
 
-  virtual void matmul(const float* x, const float* w, const float* bias, float* y, int n, int in,
-                      int out) = 0;
+  // y (n, w.rows) = x (n, w.cols) · wᵀ + bias (may be null); w f32 or bf16.
+  virtual void matmul(const float* x, const WeightMatrix& w, const float* bias, float* y,
+                      int n) = 0;
   virtual void rmsnorm(const float* x, const float* weight, float* y, int n, int dim,
                        float eps) = 0;
   virtual void rope(float* x, int n_tokens, int n_heads, int head_dim, const int* positions,

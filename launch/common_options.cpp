@@ -10,6 +10,7 @@ void add_common_options(CLI::App& command, CommonOptions& o) {
   command.add_option("--tokenizer", o.tokenizer, "tokenizer.model or tokenizer.bin (default: beside the model)");
   command.add_option("--strategy", o.strategy, "KV sharding: group (default) or replicate");
   command.add_option("--backend", o.backend, "kernels: cpu (default) or reference");
+  command.add_option("--weight-dtype", o.weight_dtype, "weight storage: f32 (default) or bf16 (half the bytes per step; f32 compute)");
   command.add_option("--threads", o.threads, "threads per rank (default: cores / ranks on the host)");
   command.add_option("--max-seq-len", o.max_seq_len, "KV-cache positions per sequence (default: the model's)");
   command.add_option("--max-batch", o.max_batch, "sequences decoded together");
@@ -24,6 +25,7 @@ RunConfig resolve_run_config(const CommonOptions& o) {
   if (o.tokenizer) config.model.tokenizer = *o.tokenizer;
   if (o.strategy) config.parallel.strategy = *o.strategy;
   if (o.backend) config.runtime.backend = *o.backend;
+  if (o.weight_dtype) config.runtime.weight_dtype = *o.weight_dtype;
   if (o.threads) config.runtime.threads = *o.threads;
   if (o.max_seq_len) config.runtime.max_seq_len = *o.max_seq_len;
   if (o.max_batch) config.runtime.max_batch = *o.max_batch;

@@ -17,6 +17,7 @@ struct CommonOptions {
   std::optional<std::string> tokenizer;
   std::optional<std::string> strategy;
   std::optional<std::string> backend;
+  std::optional<std::string> weight_dtype;
   std::optional<int> threads;
   std::optional<int> max_seq_len;
   std::optional<int> max_batch;

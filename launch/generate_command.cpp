@@ -105,6 +105,7 @@ int run_generate(const GenerateOptions& o, Communicator& comm) {
     generation.sampling.validate();
     config.runtime.threads = apply_threads(config.runtime.threads);
     const kernels::BackendKind backend = backend_from_name(config.runtime.backend);
+    const kernels::WeightType weight_type = weight_type_from_name(config.runtime.weight_dtype);
 
     std::unique_ptr<WeightSource> source = open_checkpoint(config.model.path);
     const ModelConfig& model_config = source->config();
@@ -129,7 +130,7 @@ int run_generate(const GenerateOptions& o, Communicator& comm) {
       for (const std::string& ids : o.prompt_ids) prompts.push_back(parse_ids(ids));
       check_prompts(prompts, generation.max_tokens, limits, model_config.vocab_size);
     }
-    model = load_model(*source, *plan, comm, limits, backend);
+    model = load_model(*source, *plan, comm, limits, backend, weight_type);
   });
 
   StepExecutor executor(*model, comm);

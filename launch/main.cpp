@@ -10,9 +10,13 @@
 #include <CLI/CLI.hpp>
 
 #include "kernels/check.h"
+#include "launch/bench_command.h"
 #include "launch/collective_phase.h"
+#include "launch/convert_command.h"
+#include "launch/eval_command.h"
 #include "launch/generate_command.h"
 #include "launch/info_command.h"
+#include "launch/plan_command.h"
 #include "launch/subcommand.h"
 #include "parallel/mpi_communicator.h"
 
@@ -24,9 +28,17 @@ int run(int argc, char** argv, gs::Communicator& comm) {
   // Each subcommand registers its flags and returns how to run it once parsed.
   gs::GenerateOptions generate;
   gs::InfoOptions info;
+  gs::ConvertOptions convert;
+  gs::BenchOptions bench;
+  gs::EvalOptions eval;
+  gs::PlanOptions plan;
   const std::vector<gs::Subcommand> subcommands = {
       gs::add_generate_command(app, generate),
       gs::add_info_command(app, info),
+      gs::add_convert_command(app, convert),
+      gs::add_bench_command(app, bench),
+      gs::add_eval_command(app, eval),
+      gs::add_plan_command(app, plan),
   };
   try {
     app.parse(argc, argv);

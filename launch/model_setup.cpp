@@ -51,11 +51,17 @@ kernels::BackendKind backend_from_name(const std::string& name) {
   GS_FAIL("unknown backend '" << name << "': use cpu or reference");
 }
 
+kernels::WeightType weight_type_from_name(const std::string& name) {
+  if (name == "f32") return kernels::WeightType::f32;
+  if (name == "bf16") return kernels::WeightType::bf16;
+  GS_FAIL("unknown weight dtype '" << name << "': use f32 or bf16");
+}
+
 std::unique_ptr<LlamaModel> load_model(const WeightSource& source, const ShardPlan& plan,
                                        Communicator& comm, const ModelLimits& limits,
-                                       kernels::BackendKind backend) {
-  LlamaWeights weights = LlamaWeights::load(source, plan, comm.rank());
-  return std::make_unique<LlamaModel>(source.config(), plan, comm, std::move(weights), limits, backend);
+                                       kernels::BackendKind backend, kernels::WeightType weights) {
+  LlamaWeights sliced = LlamaWeights::load(source, plan, comm.rank(), weights);
+  return std::make_unique<LlamaModel>(source.config(), plan, comm, std::move(sliced), limits, backend);
 }
 
 }  // namespace gs

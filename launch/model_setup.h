@@ -24,9 +24,14 @@ ModelLimits model_limits(const RunConfig::Runtime& runtime, const ModelConfig& m
 
 kernels::BackendKind backend_from_name(const std::string& name);
 
-// Copies this rank's slices out of source (which the caller may then close).
+// runtime.weight_dtype: f32 or bf16; throws naming the valid values.
+kernels::WeightType weight_type_from_name(const std::string& name);
+
+// Copies this rank's slices out of source (which the caller may then close),
+// storing matrices as `weights`.
 std::unique_ptr<LlamaModel> load_model(const WeightSource& source, const ShardPlan& plan,
                                        Communicator& comm, const ModelLimits& limits,
-                                       kernels::BackendKind backend);
+                                       kernels::BackendKind backend,
+                                       kernels::WeightType weights = kernels::WeightType::f32);
 
 }  // namespace gs

@@ -68,7 +68,8 @@ void load_run_config(const std::filesystem::path& file, RunConfig& config) {
         {"max_seq_len", set(config.runtime.max_seq_len)},
         {"max_batch", set(config.runtime.max_batch)},
         {"max_step_tokens", set(config.runtime.max_step_tokens)},
-        {"backend", set(config.runtime.backend)}}},
+        {"backend", set(config.runtime.backend)},
+        {"weight_dtype", set(config.runtime.weight_dtype)}}},
       {"sampling",
        {{"max_tokens", set(config.sampling.max_tokens)},
         {"temperature", set(config.sampling.temperature)},
@@ -119,7 +120,8 @@ std::string run_config_to_yaml(const RunConfig& c) {
   out << YAML::Key << "max_seq_len" << YAML::Value << c.runtime.max_seq_len;
   out << YAML::Key << "max_batch" << YAML::Value << c.runtime.max_batch;
   out << YAML::Key << "max_step_tokens" << YAML::Value << c.runtime.max_step_tokens;
-  out << YAML::Key << "backend" << YAML::Value << c.runtime.backend << YAML::EndMap;
+  out << YAML::Key << "backend" << YAML::Value << c.runtime.backend;
+  out << YAML::Key << "weight_dtype" << YAML::Value << c.runtime.weight_dtype << YAML::EndMap;
   out << YAML::Key << "sampling" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "max_tokens" << YAML::Value << c.sampling.max_tokens;
   out << YAML::Key << "temperature" << YAML::Value << c.sampling.temperature;

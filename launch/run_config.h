@@ -22,6 +22,7 @@ struct RunConfig {
     int max_batch = 8;          // sequences decoded together (KV-cache slots)
     int max_step_tokens = 256;  // tokens per forward step; longer prompts prefill in chunks
     std::string backend = "cpu";  // cpu | reference
+    std::string weight_dtype = "f32";  // f32 | bf16: how matrices are stored; compute is f32
   } runtime;
   struct Sampling {
     int max_tokens = 128;

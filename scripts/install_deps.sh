@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages groupshard builds and tests with (as root, or via sudo).
+# Installs the Debian 12 packages groupshard builds and tests with (as root, or via sudo),
+# plus any packages named as arguments (e.g. python3-matplotlib for the plot scripts).
 set -euo pipefail
 packages=(
   build-essential cmake pkg-config
   openmpi-bin libopenmpi-dev
   libopenblas-dev libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libsentencepiece-dev
   libgtest-dev libbenchmark-dev
+  "$@"
 )
 missing=()
 for p in "${packages[@]}"; do

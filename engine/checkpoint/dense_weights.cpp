@@ -2,11 +2,10 @@
 
 #include <cmath>
 #include <fstream>
-#include <nlohmann/json.hpp>
 #include <random>
 
-#include "engine/checkpoint/hf_checkpoint.h"
-#include "engine/checkpoint/safetensors_writer.h"
+#include "engine/checkpoint/hf_writer.h"
+#include "engine/checkpoint/rotary_rows.h"
 #include "engine/checkpoint/weight_inventory.h"
 #include "kernels/check.h"
 
@@ -30,32 +29,6 @@ std::int64_t element_count(const std::vector<std::int64_t>& shape) {
   std::int64_t n = 1;
   for (std::int64_t extent : shape) n *= extent;
   return n;
-}
-
-// wq/wk/bq/bk rows are ordered by rotary pair, so their layout differs between formats.
-bool is_rotary(WeightKind kind) {
-  return kind == WeightKind::wq || kind == WeightKind::wk || kind == WeightKind::bq ||
-         kind == WeightKind::bk;
-}
-
-// Interleaved row r of a head (pair r/2, component r%2) is half-split row
-// r/2 + (r%2) * d/2. `row_len` is the row length (1 for biases).
-enum class Direction { to_interleaved, to_half_split };
-std::vector<float> permute_rotary_rows(const std::vector<float>& values, int head_dim,
-                                       std::int64_t row_len, Direction direction) {
-  std::vector<float> out(values.size());
-  const std::int64_t rows = static_cast<std::int64_t>(values.size()) / row_len;
-  for (std::int64_t head = 0; head < rows / head_dim; ++head) {
-    for (int r = 0; r < head_dim; ++r) {
-      const std::int64_t interleaved = head * head_dim + r;
-      const std::int64_t half_split = head * head_dim + r / 2 + (r % 2) * (head_dim / 2);
-      const bool to_interleaved = direction == Direction::to_interleaved;
-      const float* src = values.data() + (to_interleaved ? half_split : interleaved) * row_len;
-      float* dst = out.data() + (to_interleaved ? interleaved : half_split) * row_len;
-      std::copy(src, src + row_len, dst);
-    }
-  }
-  return out;
 }
 
 // Every tensor the config implies is present with the right number of values.
@@ -107,7 +80,6 @@ DenseWeights random_dense_weights(const ModelConfig& config, std::uint64_t seed)
 DenseWeights read_dense_weights(const WeightSource& source) {
   DenseWeights w;
   w.config = source.config();
-  const bool half_split = source.rotary_layout() == RotaryLayout::half_split;
   for (const WeightId& id : model_weights(w.config)) {
     const TensorView view = source.tensor(id.kind, id.layer);
     const std::vector<std::int64_t> shape = expected_shape(w.config, id.kind);
@@ -120,9 +92,9 @@ DenseWeights read_dense_weights(const WeightSource& source) {
     std::vector<float> values(static_cast<std::size_t>(rows * row_len));
     for (std::int64_t r = 0; r < rows; ++r)
       read_row_f32(view, r, 0, row_len, values.data() + r * row_len);
-    if (half_split && is_rotary(id.kind)) {
+    if (has_rotary_rows(id.kind) && source.rotary_layout() != RotaryLayout::interleaved) {
       values = permute_rotary_rows(values, w.config.head_dim, shape.size() == 1 ? 1 : row_len,
-                                   Direction::to_interleaved);
+                                   source.rotary_layout(), RotaryLayout::interleaved);
     }
     w.tensors[{id.kind, id.layer}] = std::move(values);
   }
@@ -223,41 +195,10 @@ void write_llama2c_checkpoint(const DenseWeights& weights, const std::filesystem
 
 void write_hf_checkpoint(const DenseWeights& weights, const std::filesystem::path& dir,
                          DType dtype) {
-  const ModelConfig& c = weights.config;
   check_complete(weights, dir.string());
-  nlohmann::json config = model_config_to_hf_json(c);
-  config["torch_dtype"] = dtype == DType::f32   ? "float32"
-                          : dtype == DType::f16 ? "float16"
-                                                : "bfloat16";
-
-  std::error_code error;
-  std::filesystem::create_directories(dir, error);
-  GS_CHECK(!error, dir.string() << ": cannot create directory: " << error.message());
-  const std::filesystem::path config_path = dir / "config.json";
-  std::ofstream config_out(config_path, std::ios::trunc);
-  GS_CHECK(config_out, config_path.string() << ": cannot open for writing");
-  config_out << config.dump(2) << '\n';
-  config_out.close();
-  GS_CHECK(!config_out.fail(), config_path.string() << ": write failed");
-
-  const std::vector<WeightId> ids = model_weights(c);
-  std::vector<SafetensorsEntry> entries;
-  for (const WeightId& id : ids)
-    entries.push_back({hf_tensor_name(id.kind, id.layer), dtype, expected_shape(c, id.kind)});
-  SafetensorsWriter writer(dir / "model.safetensors", std::move(entries), {{"format", "pt"}});
-  std::vector<std::byte> bytes;
-  for (const WeightId& id : ids) {
-    const std::vector<float>& values = weights.at(id.kind, id.layer);
-    const std::vector<std::int64_t> shape = expected_shape(c, id.kind);
-    const std::vector<float> stored =
-        is_rotary(id.kind)
-            ? permute_rotary_rows(values, c.head_dim, shape.size() == 1 ? 1 : shape[1],
-                                  Direction::to_half_split)
-            : values;
-    bytes.resize(stored.size() * dtype_size(dtype));
-    convert_from_f32(stored.data(), stored.size(), dtype, bytes.data());
-    writer.write_next(bytes);
-  }
+  HfCheckpointWriter writer(dir, weights.config, dtype);
+  for (const WeightId& id : writer.tensors())
+    writer.write_next(weights.at(id.kind, id.layer), RotaryLayout::interleaved);
   writer.finish();
 }
 

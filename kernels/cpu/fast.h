@@ -1,22 +1,29 @@
 // The fast CPU kernels the engine runs: same contracts as kernels/cpu/reference.h.
 //
 // matmul uses a threaded GEMV for one row (decode) and OpenBLAS sgemm for more
-// (prefill, batched decode). Threads come from OpenMP; set_threads() fixes the
-// count for the process (one process is one rank) and OpenBLAS's count with it.
-// Nothing here allocates per call: attention takes its scratch from the caller.
+// (prefill, batched decode); weights may be f32 or bf16, arithmetic is f32.
+// Threads come from OpenMP; set_threads() fixes the count for the process (one
+// process is one rank) and OpenBLAS's count with it. Nothing here allocates per
+// call: matmul and attention take their scratch from the caller.
 #pragma once
 
 #include <cstddef>
 #include <span>
 
 #include "kernels/attention_batch.h"
+#include "kernels/weight_matrix.h"
 
 namespace gs::kernels::cpu {
 
 void set_threads(int threads);
 int threads();
 
-void matmul(const float* x, const float* w, const float* bias, float* y, int n, int in, int out);
+// Floats of scratch matmul needs for n rows times w: none for f32 weights or one
+// row; a tile of bf16 rows widened for sgemm otherwise.
+std::size_t matmul_scratch_floats(const WeightMatrix& w, int n);
+// y (n, w.rows) = x (n, w.cols) · wᵀ + bias (w.rows; may be null).
+void matmul(const float* x, const WeightMatrix& w, const float* bias, float* y, int n,
+            std::span<float> scratch = {});
 void rmsnorm(const float* x, const float* weight, float* y, int n, int dim, float eps);
 void rope(float* x, int n_tokens, int n_heads, int head_dim, const int* positions,
           const float* cos_table, const float* sin_table);
@@ -24,7 +31,8 @@ void swiglu(const float* gate, const float* up, float* out, std::size_t n);
 void add(float* y, const float* x, std::size_t n);
 
 // Floats of scratch gqa_attention needs for at most max_q_per_kv query heads per
-// KV head and cache capacity, with the current thread count.
+// KV head and cache capacity, with the current thread count: per thread, a score
+// per position and a softmax sum for each query head.
 std::size_t gqa_attention_scratch_floats(int max_q_per_kv, int capacity);
 
 // GQA attention that streams each cached K/V head once for all query heads of its

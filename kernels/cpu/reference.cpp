@@ -11,12 +11,12 @@
 
 namespace gs::kernels::ref {
 
-void matmul(const float* x, const float* w, const float* bias, float* y, int n, int in, int out) {
+void matmul(const float* x, const WeightMatrix& w, const float* bias, float* y, int n) {
+  const int in = w.cols, out = w.rows;
   for (int t = 0; t < n; ++t) {
     for (int o = 0; o < out; ++o) {
       double sum = bias ? bias[o] : 0.0;
-      for (int i = 0; i < in; ++i)
-        sum += double(x[std::size_t(t) * in + i]) * w[std::size_t(o) * in + i];
+      for (int i = 0; i < in; ++i) sum += double(x[std::size_t(t) * in + i]) * w.at(o, i);
       y[std::size_t(t) * out + o] = float(sum);
     }
   }

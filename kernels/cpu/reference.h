@@ -8,11 +8,13 @@
 #include <cstddef>
 
 #include "kernels/attention_batch.h"
+#include "kernels/weight_matrix.h"
 
 namespace gs::kernels::ref {
 
-// y (n, out) = x (n, in) · w (out, in)ᵀ + bias (out; may be null).
-void matmul(const float* x, const float* w, const float* bias, float* y, int n, int in, int out);
+// y (n, w.rows) = x (n, w.cols) · wᵀ + bias (w.rows; may be null), w widened
+// element by element whatever its storage type.
+void matmul(const float* x, const WeightMatrix& w, const float* bias, float* y, int n);
 
 // y (n, dim) = x / rms(x) * weight, row by row; y may alias x.
 void rmsnorm(const float* x, const float* weight, float* y, int n, int dim, float eps);

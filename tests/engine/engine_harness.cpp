@@ -31,8 +31,8 @@ GreedyTrace run_greedy(const WeightSource& source, Communicator& comm,
   limits.slots = 1;
   limits.capacity = std::min<int>(config.max_seq_len, static_cast<int>(prompt.size()) + steps);
   limits.max_step_tokens = settings.max_step_tokens;
-  LlamaModel model(config, plan, comm, LlamaWeights::load(source, plan, comm.rank()), limits,
-                   settings.backend);
+  LlamaModel model(config, plan, comm, LlamaWeights::load(source, plan, comm.rank(), settings.weights),
+                   limits, settings.backend);
   StepExecutor executor(model, comm);
   if (comm.rank() != 0) {
     executor.serve();

@@ -23,6 +23,7 @@ struct RunSettings {
   ShardStrategy strategy = ShardStrategy::group;
   kernels::BackendKind backend = kernels::BackendKind::cpu;
   int max_step_tokens = 64;  // prefill chunk
+  kernels::WeightType weights = kernels::WeightType::f32;  // how matrices are stored
 };
 
 // Prefills `prompt`, then decodes `steps` greedy tokens with the model sharded over

@@ -28,17 +28,28 @@ long rss_anon_kib() {
   return -1;
 }
 
-// Resident growth while loading rank `rank` of a tp-way plan.
-long resident_kib_for(const std::filesystem::path& path, int tp, int rank) {
+// Resident growth while loading rank `rank` of a tp-way plan, and the bytes the
+// weights say they hold.
+struct Loaded {
+  long resident_kib;
+  std::int64_t counted_bytes;
+};
+
+Loaded load_rank(const std::filesystem::path& path, int tp, int rank,
+                 kernels::WeightType type = kernels::WeightType::f32) {
   const std::unique_ptr<WeightSource> source = open_checkpoint(path);
   const ShardPlan plan = ShardPlan::make(source->config().shape(), tp, ShardStrategy::group);
   const long before = rss_anon_kib();
-  const LlamaWeights weights = LlamaWeights::load(*source, plan, rank);
-  return rss_anon_kib() - before;
+  const LlamaWeights weights = LlamaWeights::load(*source, plan, rank, type);
+  return {rss_anon_kib() - before, weights.bytes()};
 }
 
-TEST(Memory, ResidentWeightsPerRankAtTpFourAreAtMostAThirdOfTpOne) {
-  // Weights dominate: 4 layers of dim 512 and ffn 1536 (~45 MB), embedding 1 MB.
+long resident_kib_for(const std::filesystem::path& path, int tp, int rank) {
+  return load_rank(path, tp, rank).resident_kib;
+}
+
+// Weights dominate: 4 layers of dim 512 and ffn 1536 (~45 MB), embedding 1 MB.
+ModelConfig memory_test_config() {
   ModelConfig config;
   config.dim = 512;
   config.ffn_dim = 1536;
@@ -48,6 +59,11 @@ TEST(Memory, ResidentWeightsPerRankAtTpFourAreAtMostAThirdOfTpOne) {
   config.head_dim = 64;
   config.vocab_size = 512;
   config.max_seq_len = 64;
+  return config;
+}
+
+TEST(Memory, ResidentWeightsPerRankAtTpFourAreAtMostAThirdOfTpOne) {
+  const ModelConfig config = memory_test_config();
   const std::filesystem::path path = std::filesystem::temp_directory_path() / "groupshard_memory_test.bin";
   write_llama2c_checkpoint(random_dense_weights(config, 5), path);
 
@@ -61,6 +77,28 @@ TEST(Memory, ResidentWeightsPerRankAtTpFourAreAtMostAThirdOfTpOne) {
   std::printf("resident weights: tp=1 %ld KiB, tp=4 worst rank %ld KiB, ratio %.3f\n", full, worst_quarter, ratio);
   EXPECT_GT(full, 40 * 1024) << "tp = 1 should hold the whole ~45 MB model";
   EXPECT_LE(ratio, 0.35);
+}
+
+TEST(Memory, Bf16WeightsHoldHalfTheBytesAndTheyAreCountedExactly) {
+  const ModelConfig config = memory_test_config();
+  const std::filesystem::path path = std::filesystem::temp_directory_path() / "groupshard_memory_bf16_test.bin";
+  write_llama2c_checkpoint(random_dense_weights(config, 6), path);
+  const Loaded f32 = load_rank(path, 1, 0, kernels::WeightType::f32);
+  const Loaded bf16 = load_rank(path, 1, 0, kernels::WeightType::bf16);
+  std::filesystem::remove(path);
+
+  // Matrices (the embedding and the LM head too) at 2 bytes in bf16, norms at 4.
+  const std::int64_t dim = config.dim, q = config.n_heads * config.head_dim,
+                     kv = config.n_kv_heads * config.head_dim;
+  const std::int64_t matrices = 2 * config.vocab_size * dim +
+                                config.n_layers * (2 * q * dim + 2 * kv * dim + 3 * config.ffn_dim * dim);
+  const std::int64_t norms = (2 * config.n_layers + 1) * dim;
+  EXPECT_EQ(f32.counted_bytes, 4 * (matrices + norms));
+  EXPECT_EQ(bf16.counted_bytes, 2 * matrices + 4 * norms);
+  const double ratio = static_cast<double>(bf16.resident_kib) / f32.resident_kib;
+  std::printf("resident weights: f32 %ld KiB, bf16 %ld KiB, ratio %.3f\n", f32.resident_kib, bf16.resident_kib, ratio);
+  EXPECT_GT(ratio, 0.45);
+  EXPECT_LT(ratio, 0.55);
 }
 
 }  // namespace

@@ -21,15 +21,18 @@ TEST_F(BackendTest, Names) {
   EXPECT_EQ(cpu_backend->name(), "cpu");
 }
 
-TEST_F(BackendTest, MatmulAgrees) {
-  for (int n : {1, 5}) {
-    const int in = 96, out = 33;
-    const auto x = random_floats(n * in, rng), w = random_floats(out * in, rng);
-    const auto bias = random_floats(out, rng);
-    std::vector<float> want(n * out), got(n * out);
-    ref_backend->matmul(x.data(), w.data(), bias.data(), want.data(), n, in, out);
-    cpu_backend->matmul(x.data(), w.data(), bias.data(), got.data(), n, in, out);
-    expect_matmul_close(got, want, x, w, bias.data(), n, in, out);
+TEST_F(BackendTest, MatmulAgreesForEveryWeightType) {
+  for (WeightType type : {WeightType::f32, WeightType::bf16}) {
+    for (int n : {1, 5}) {
+      const int in = 96, out = 33;
+      const auto x = random_floats(n * in, rng);
+      const TestWeights w = random_weights(type, out, in, rng);
+      const auto bias = random_floats(out, rng);
+      std::vector<float> want(n * out), got(n * out);
+      ref_backend->matmul(x.data(), w.matrix(), bias.data(), want.data(), n);
+      cpu_backend->matmul(x.data(), w.matrix(), bias.data(), got.data(), n);
+      expect_matmul_close(got, want, x, w.values, bias.data(), n, in, out);
+    }
   }
 }
 

@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <bit>
+#include <cstdint>
 #include <cmath>
 #include <random>
 #include <span>
@@ -75,10 +77,36 @@ inline void expect_matmul_close(std::span<const float> got, std::span<const floa
   std::vector<float> abs_bias(out, 0.0f);
   if (bias) std::transform(bias, bias + out, abs_bias.begin(), [](float b) { return std::abs(b); });
   std::vector<float> magnitude(want.size());  // (n, out)
-  ref::matmul(x.data(), w.data(), abs_bias.data(), magnitude.data(), n, in, out);
+  ref::matmul(x.data(), f32_matrix(w.data(), out, in), abs_bias.data(), magnitude.data(), n);
   const std::vector<double> want_wide(want.begin(), want.end());
   const std::vector<double> scale(magnitude.begin(), magnitude.end());
   expect_close_to_scale(got, want_wide, scale, kDotTolerance);
+}
+
+// Weights of any storage type: the stored elements and their exact f32 values.
+struct TestWeights {
+  WeightType type = WeightType::f32;
+  int rows = 0, cols = 0;
+  std::vector<float> values;         // (rows, cols) as f32: what the kernels compute with
+  std::vector<std::uint16_t> bf16;   // (rows, cols) when type is bf16
+
+  WeightMatrix matrix() const {
+    return type == WeightType::bf16 ? bf16_matrix(bf16.data(), rows, cols)
+                                    : f32_matrix(values.data(), rows, cols);
+  }
+};
+
+// Random weights in [-1, 1); bf16 ones are random floats truncated to bf16 (any
+// bf16 value is a valid weight, so no rounding is needed to make test data).
+inline TestWeights random_weights(WeightType type, int rows, int cols, std::mt19937& rng) {
+  TestWeights w{type, rows, cols, random_floats(std::size_t(rows) * cols, rng), {}};
+  if (type == WeightType::bf16) {
+    for (float& v : w.values) {
+      w.bf16.push_back(static_cast<std::uint16_t>(std::bit_cast<std::uint32_t>(v) >> 16));
+      v = widen_bf16(w.bf16.back());
+    }
+  }
+  return w;
 }
 
 // Sets the fast kernels' thread count for one scope, restoring the previous one.

@@ -1,0 +1,70 @@
+// matmul y (n, out) = x (n, in) · wᵀ, w (out, in) stored as f32 or bf16: n = 1 is
+// the decode GEMV (bound by reading the weights), larger n the batched-decode and
+// prefill GEMM (bound by arithmetic). Reported as bytes/s of weights, activations
+// and outputs moved, and FLOP/s (SI prefixes: 12.3G/s is 12.3 GB/s).
+#include <benchmark/benchmark.h>
+
+#include <cstdint>
+#include <cstring>
+
+#include "benchmarks/random_fill.h"
+#include "kernels/cpu/fast.h"
+
+namespace gs::benchmarks {
+namespace {
+
+// The weights in the benchmarked storage type; the kernel call is the only line
+// that knows the matmul API.
+struct Weights {
+  std::vector<float> f32;
+  std::vector<std::uint16_t> bf16;
+  kernels::WeightMatrix matrix;
+
+  Weights(kernels::WeightType type, int out, int in) : f32(random_floats(std::size_t(out) * in, 2)) {
+    if (type == kernels::WeightType::f32) {
+      matrix = kernels::f32_matrix(f32.data(), out, in);
+      return;
+    }
+    bf16.resize(f32.size());
+    for (std::size_t i = 0; i < f32.size(); ++i) {
+      std::uint32_t bits;
+      std::memcpy(&bits, &f32[i], sizeof(bits));
+      bf16[i] = static_cast<std::uint16_t>(bits >> 16);
+    }
+    f32 = {};
+    matrix = kernels::bf16_matrix(bf16.data(), out, in);
+  }
+};
+
+// Args: n, in, out, weight type (0 f32, 1 bf16).
+void BM_matmul(benchmark::State& state) {
+  const int n = static_cast<int>(state.range(0)), in = static_cast<int>(state.range(1)),
+            out = static_cast<int>(state.range(2));
+  const auto type = state.range(3) == 0 ? kernels::WeightType::f32 : kernels::WeightType::bf16;
+  const Weights w(type, out, in);
+  const std::vector<float> x = random_floats(std::size_t(n) * in, 1);
+  std::vector<float> y(std::size_t(n) * out);
+  std::vector<float> scratch(kernels::cpu::matmul_scratch_floats(w.matrix, n));
+  for (auto _ : state) {
+    kernels::cpu::matmul(x.data(), w.matrix, nullptr, y.data(), n, scratch);
+    benchmark::DoNotOptimize(y.data());
+    benchmark::ClobberMemory();
+  }
+  state.SetLabel(kernels::weight_type_name(type));
+  const double bytes = double(kernels::weight_type_size(type)) * out * in + 4.0 * (double(n) * in + double(n) * out);
+  const double flops = 2.0 * n * double(in) * out;
+  state.counters["bytes/s"] = benchmark::Counter(bytes, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["FLOP/s"] = benchmark::Counter(flops, benchmark::Counter::kIsIterationInvariantRate);
+}
+
+// TinyLlama-1.1B's projections: attention (2048 -> 2048), KV with 4 groups
+// (2048 -> 256), MLP up (2048 -> 5632) and down (5632 -> 2048).
+BENCHMARK(BM_matmul)
+    ->ArgNames({"n", "in", "out", "bf16"})
+    ->ArgsProduct({{1, 4, 16, 128}, {2048}, {256, 2048, 5632}, {0, 1}})
+    ->ArgsProduct({{1, 128}, {5632}, {2048}, {0, 1}})
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
+
+}  // namespace
+}  // namespace gs::benchmarks

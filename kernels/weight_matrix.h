@@ -1,0 +1,49 @@
+// WeightMatrix: a read-only view of a weight matrix in the type it is stored in.
+//
+// Decode streams every weight once per step, so its speed is bytes / bandwidth:
+// storing weights as bf16 halves the bytes. bf16 is the top 16 bits of an f32, so
+// kernels widen it exactly in registers and all arithmetic stays f32.
+#pragma once
+
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+
+namespace gs::kernels {
+
+enum class WeightType { f32, bf16 };
+
+inline std::size_t weight_type_size(WeightType type) { return type == WeightType::bf16 ? 2 : 4; }
+inline const char* weight_type_name(WeightType type) { return type == WeightType::bf16 ? "bf16" : "f32"; }
+
+// Exact: every bf16 value is an f32 value.
+inline float widen_bf16(std::uint16_t bits) { return std::bit_cast<float>(std::uint32_t(bits) << 16); }
+
+struct WeightMatrix {
+  const void* data = nullptr;  // (rows, cols) row-major, elements of `type`
+  WeightType type = WeightType::f32;
+  int rows = 0;  // outputs
+  int cols = 0;  // inputs
+
+  const float* f32() const { return static_cast<const float*>(data); }
+  const std::uint16_t* bf16() const { return static_cast<const std::uint16_t*>(data); }
+  // Element (r, c) as f32, for reference code and lookups.
+  float at(std::size_t r, std::size_t c) const {
+    const std::size_t i = r * cols + c;
+    return type == WeightType::bf16 ? widen_bf16(bf16()[i]) : f32()[i];
+  }
+  // Rows [first, first + count) as a matrix of their own.
+  WeightMatrix row_slice(int first, int count) const {
+    const std::size_t offset = std::size_t(first) * cols * weight_type_size(type);
+    return {static_cast<const std::byte*>(data) + offset, type, count, cols};
+  }
+};
+
+inline WeightMatrix f32_matrix(const float* data, int rows, int cols) {
+  return {data, WeightType::f32, rows, cols};
+}
+inline WeightMatrix bf16_matrix(const std::uint16_t* data, int rows, int cols) {
+  return {data, WeightType::bf16, rows, cols};
+}
+
+}  // namespace gs::kernels

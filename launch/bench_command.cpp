@@ -1,0 +1,217 @@
+#include "launch/bench_command.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <iostream>
+#include <memory>
+
+#include "bench/decode_benchmark.h"
+#include "bench/memory_bandwidth.h"
+#include "bench/random_model_shape.h"
+#include "bench/random_weight_source.h"
+#include "engine/checkpoint/weight_source.h"
+#include "kernels/check.h"
+#include "launch/collective_phase.h"
+#include "launch/model_setup.h"
+#include "launch/progress.h"
+#include "parallel/timed_communicator.h"
+
+namespace gs {
+
+namespace {
+
+constexpr int kStreamRuns = 5;
+
+// The config file and flags, with the model given exactly one way. The cache is
+// sized from --batch, --context and --gen-tokens, so the flags that size it
+// elsewhere are refused rather than silently ignored.
+RunConfig resolve_bench_config(const BenchOptions& o) {
+  RunConfig from_file;
+  if (!o.common.config_file.empty()) load_run_config(o.common.config_file, from_file);
+  const bool has_model = o.common.model || !from_file.model.path.empty();
+  if (o.stream) {
+    GS_CHECK(!has_model && !o.random_model, "--stream measures memory bandwidth only; drop the model");
+  } else {
+    GS_CHECK(!(has_model && o.random_model), "give either --model PATH or --random-model SHAPE, not both");
+    GS_CHECK(has_model || o.random_model,
+             "no model given: pass --model PATH or --random-model SHAPE (or --stream alone)");
+  }
+  GS_CHECK(!o.common.max_seq_len && !o.common.max_batch,
+           "bench sizes the KV cache from --batch, --context and --gen-tokens; drop --max-seq-len "
+           "and --max-batch");
+  CommonOptions common = o.common;
+  // resolve_run_config wants a model path; without a checkpoint nothing opens it.
+  if (!has_model) common.model = "random";
+  return resolve_run_config(common);
+}
+
+// Every rank measures at once, as the ranks of a tp job share the memory system.
+double measure_stream(Communicator& comm) {
+  comm.barrier();
+  return bench::measure_read_bandwidth(bench::default_stream_bytes(), kStreamRuns);
+}
+
+int print_stream(double mine, int threads, Communicator& comm) {
+  const float value = static_cast<float>(mine);
+  std::vector<float> all(comm.size());
+  const std::vector<int> ones(comm.size(), 1);
+  comm.gather(std::span<const float>(&value, 1), all, ones, 0);
+  if (comm.rank() != 0) return 0;
+  double total = 0;
+  for (int r = 0; r < comm.size(); ++r) {
+    std::printf("rank %d: %.2f GB/s\n", r, all[r]);
+    total += all[r];
+  }
+  std::printf("stream read bandwidth: %.2f GB/s (%d rank(s) at once, %d thread(s) each, %zu MiB "
+              "buffer, best of %d)\n",
+              total, comm.size(), threads, bench::default_stream_bytes() >> 20, kStreamRuns);
+  return 0;
+}
+
+void check_lists(const BenchOptions& o) {
+  for (int b : o.batch) GS_CHECK(b >= 1, "--batch values must be at least 1, got " << b);
+  for (int c : o.context) GS_CHECK(c >= 1, "--context values must be at least 1, got " << c);
+  GS_CHECK(o.gen_tokens >= 1, "--gen-tokens must be at least 1, got " << o.gen_tokens);
+  GS_CHECK(o.warmup >= 0, "--warmup must be at least 0, got " << o.warmup);
+  GS_CHECK(o.repeat >= 1, "--repeat must be at least 1, got " << o.repeat);
+}
+
+// What every case shares: the resolved config, the weights to slice and the plan.
+struct BenchSetup {
+  RunConfig config;
+  std::unique_ptr<WeightSource> source;
+  std::optional<ShardPlan> plan;
+  kernels::BackendKind backend = kernels::BackendKind::cpu;
+  kernels::WeightType weight_type = kernels::WeightType::f32;
+};
+
+// Checks the arguments and opens or generates the model, with one verdict for all
+// ranks. Only the config is set for --stream.
+BenchSetup set_up(const BenchOptions& o, Communicator& comm) {
+  BenchSetup s;
+  run_collective_phase(comm, [&] {
+    s.config = resolve_bench_config(o);
+    s.config.runtime.threads = apply_threads(s.config.runtime.threads);
+    if (o.stream) return;
+    check_lists(o);
+    s.backend = backend_from_name(s.config.runtime.backend);
+    s.weight_type = weight_type_from_name(s.config.runtime.weight_dtype);
+    const ShardStrategy strategy = strategy_from_name(s.config.parallel.strategy);
+    const int positions = *std::max_element(o.context.begin(), o.context.end()) + o.gen_tokens;
+    if (o.random_model) {
+      // Shape errors first: they are cheaper than the weights.
+      const bench::RandomModelShape shape = bench::parse_random_model_shape(*o.random_model);
+      s.plan = ShardPlan::make(shape.config(positions).shape(), comm.size(), strategy);
+      s.source = bench::make_random_weight_source(shape.config(positions), o.seed);
+    } else {
+      s.source = open_checkpoint(s.config.model.path);
+      GS_CHECK(positions <= s.source->config().max_seq_len,
+               "--context " << positions - o.gen_tokens << " + --gen-tokens " << o.gen_tokens
+                            << " needs " << positions << " positions but the model supports "
+                            << s.source->config().max_seq_len);
+      s.plan = ShardPlan::make(s.source->config().shape(), comm.size(), strategy);
+    }
+    if (comm.rank() == 0 && !o.csv.empty()) bench::check_csv_appendable(o.csv);
+  });
+  return s;
+}
+
+// One batch and context: every rank loads its slice with a cache sized for the
+// case; rank 0 measures and returns the record, the others serve its steps.
+std::optional<bench::BenchRecord> run_case(const BenchOptions& o, const BenchSetup& s,
+                                           TimedCommunicator& comm, const bench::DecodeCase& c,
+                                           const bench::DecodeSettings& settings, double stream,
+                                           Progress* progress) {
+  std::unique_ptr<LlamaModel> model;
+  run_collective_phase(comm, [&] {
+    RunConfig::Runtime runtime = s.config.runtime;
+    runtime.max_seq_len = c.context + settings.gen_tokens;
+    runtime.max_batch = c.batch;
+    model = load_model(*s.source, *s.plan, comm, model_limits(runtime, s.source->config(), c.batch),
+                       s.backend, s.weight_type);
+  });
+  StepExecutor executor(*model, comm);
+  if (comm.rank() != 0) {
+    executor.serve();
+    return std::nullopt;
+  }
+  const bench::DecodeMeasurement measurement =
+      bench::run_decode_benchmark(executor, comm, c, settings, [&](int tokens) { progress->add(tokens); });
+  executor.stop();
+
+  bench::BenchRecord r;
+  r.model = o.random_model ? "random" : s.config.model.path;
+  r.shape = bench::RandomModelShape::of(s.source->config()).text();
+  r.strategy = s.config.parallel.strategy;
+  r.threads_per_rank = s.config.runtime.threads;
+  r.weight_dtype = kernels::weight_type_name(s.weight_type);
+  bench::fill_decode_figures(r, *model, 0, c, settings, measurement, stream,
+                             static_cast<int>(kernels::weight_type_size(s.weight_type)));
+  return r;
+}
+
+}  // namespace
+
+Subcommand add_bench_command(CLI::App& app, BenchOptions& o) {
+  CLI::App* cmd = app.add_subcommand("bench", "decode/prefill throughput, memory and bandwidth per rank");
+  add_common_options(*cmd, o.common);
+  cmd->add_option("--random-model", o.random_model,
+                  "random weights of this shape instead of --model, e.g. "
+                  "h=32,g=8,d=128,layers=8,ffn=5632,vocab=32000");
+  cmd->add_option("--batch", o.batch, "sequences decoded together (list, e.g. 1,4,16)")->delimiter(',');
+  cmd->add_option("--context", o.context, "positions in the KV cache before decoding (list, e.g. 128,1024)")
+      ->delimiter(',');
+  cmd->add_option("--gen-tokens", o.gen_tokens, "decode steps per run");
+  cmd->add_option("--warmup", o.warmup, "decode runs before the measured ones");
+  cmd->add_option("--repeat", o.repeat, "measured decode runs");
+  cmd->add_option("--seed", o.seed, "seed of the random weights and prompts");
+  cmd->add_option("--json", o.json, "write the results as a JSON array to FILE");
+  cmd->add_option("--csv", o.csv, "append the results to the CSV FILE (header once)");
+  cmd->add_flag("--stream", o.stream, "only measure the memory read bandwidth of each rank (GB/s)");
+  return {cmd, [&o](Communicator& comm) { return run_bench(o, comm); }};
+}
+
+int run_bench(const BenchOptions& o, Communicator& comm) {
+  const BenchSetup setup = set_up(o, comm);
+  const double stream = measure_stream(comm);
+  if (o.stream) return print_stream(stream, setup.config.runtime.threads, comm);
+  if (comm.rank() == 0 && o.common.verbose) {
+    std::cerr << "# resolved config\n" << run_config_to_yaml(setup.config) << "\n";
+    for (const std::string& note : setup.plan->notes()) std::cerr << "# plan: " << note << "\n";
+  }
+
+  const bench::DecodeSettings settings{o.gen_tokens, o.warmup, o.repeat, o.seed};
+  std::optional<Progress> progress;
+  if (comm.rank() == 0) {
+    std::int64_t tokens = 0;
+    for (int batch : o.batch)
+      for (int context : o.context) tokens += bench::decode_case_tokens({batch, context}, settings);
+    ProgressOptions options;
+    options.label = "bench";
+    options.unit = "tokens";
+    progress.emplace(tokens, options);
+  }
+  TimedCommunicator timed(comm);
+  std::vector<bench::BenchRecord> records;
+  for (int batch : o.batch) {
+    for (int context : o.context) {
+      std::optional<bench::BenchRecord> record =
+          run_case(o, setup, timed, {batch, context}, settings, stream, progress ? &*progress : nullptr);
+      if (record) records.push_back(std::move(*record));
+    }
+  }
+  if (comm.rank() != 0) return 0;
+  progress->finish();
+
+  const bench::BenchRecord& first = records.front();
+  std::printf("groupshard bench: %s (%s), tp %d, strategy %s (KV replication %d), %d thread(s)/rank, "
+              "weights %s, stream %.2f GB/s per rank\n",
+              first.model.c_str(), first.shape.c_str(), first.tp, first.strategy.c_str(),
+              setup.plan->max_replication(), first.threads_per_rank, first.weight_dtype.c_str(), stream);
+  std::cout << bench::format_table(records) << std::flush;
+  if (!o.json.empty()) bench::write_json(o.json, records);
+  if (!o.csv.empty()) bench::append_csv(o.csv, records);
+  return 0;
+}
+
+}  // namespace gs

@@ -1,0 +1,164 @@
+#include "launch/convert_command.h"
+
+#include <cstdio>
+#include <filesystem>
+#include <optional>
+
+#include "engine/checkpoint/weight_source.h"
+#include "engine/convert/checkpoint_conversion.h"
+#include "engine/tokenizer/sentencepiece_tokenizer.h"
+#include "kernels/check.h"
+#include "launch/collective_phase.h"
+#include "launch/model_setup.h"
+#include "launch/progress.h"
+
+namespace gs {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// What a converted directory holds, and what --force clears first so that no
+// file of an earlier checkpoint there (a stale index, the other tokenizer
+// format) is read with the new one.
+constexpr const char* kCheckpointFiles[] = {"config.json", "model.safetensors",
+                                            "model.safetensors.index.json", "tokenizer.model",
+                                            "tokenizer.bin"};
+
+DType dtype_from_flag(const std::string& name) {
+  if (name == "f32") return DType::f32;
+  if (name == "f16") return DType::f16;
+  if (name == "bf16") return DType::bf16;
+  GS_FAIL("unknown --dtype '" << name << "': use f32, f16 or bf16");
+}
+
+std::string kv_groups_text(int groups) {
+  return std::to_string(groups) + (groups == 1 ? " KV group" : " KV groups");
+}
+
+fs::path folder_of(const fs::path& path) {
+  if (fs::is_directory(path)) return path;
+  return path.has_parent_path() ? path.parent_path() : fs::path(".");
+}
+
+// The tokenizer to copy (checked to open and to fit the model) and the name the
+// engine looks for beside a model; nullopt if there is none.
+struct TokenizerCopy {
+  fs::path from;
+  std::string name;
+};
+std::optional<TokenizerCopy> find_tokenizer(const ConvertOptions& o, int model_vocab) {
+  RunConfig config;
+  config.model.path = o.model;
+  config.model.tokenizer = o.tokenizer;
+  const std::string path = find_tokenizer_path(config);
+  if (path.empty()) return std::nullopt;
+  const std::unique_ptr<Tokenizer> tokenizer = open_tokenizer(path);
+  GS_CHECK(tokenizer->vocab_size() <= model_vocab,
+           "the tokenizer " << path << " has " << tokenizer->vocab_size()
+                            << " tokens but the model only " << model_vocab);
+  const bool sentencepiece = dynamic_cast<const SentencePieceTokenizer*>(tokenizer.get());
+  return TokenizerCopy{path, sentencepiece ? "tokenizer.model" : "tokenizer.bin"};
+}
+
+// Makes --out ready to write; returns whether it was created here (and so may
+// be removed again if the conversion fails).
+bool prepare_output(const ConvertOptions& o, const std::optional<TokenizerCopy>& tokenizer) {
+  const fs::path out = o.out;
+  std::error_code error;
+  if (!fs::exists(out)) {
+    fs::create_directories(out, error);
+    GS_CHECK(!error, out.string() << ": cannot create the output directory: " << error.message());
+    return true;
+  }
+  GS_CHECK(o.force, out.string() << ": already exists; pass --force to replace the checkpoint "
+                                    "files in it, or choose another --out");
+  GS_CHECK(fs::is_directory(out), out.string() << ": exists and is not a directory");
+  std::vector<fs::path> inputs = {folder_of(o.model)};
+  if (tokenizer) inputs.push_back(folder_of(tokenizer->from));
+  for (const fs::path& input : inputs) {
+    GS_CHECK(!fs::equivalent(out, input, error),
+             "--out " << out.string() << " is the folder the input " << input.string()
+                      << " is read from; write the converted checkpoint elsewhere");
+  }
+  for (const char* name : kCheckpointFiles) {
+    fs::remove(out / name, error);
+    GS_CHECK(!error, (out / name).string() << ": cannot remove: " << error.message());
+  }
+  return false;
+}
+
+// Runs on rank 0 alone; returns the summary line for stdout.
+std::string convert(const ConvertOptions& o) {
+  ConversionSpec spec;
+  spec.kv_groups = o.kv_groups;
+  spec.init = kv_init_from_name(o.method);
+  spec.seed = o.seed;
+  spec.dtype = dtype_from_flag(o.dtype);
+  // Everything that can be checked is checked before --out is touched.
+  const std::unique_ptr<WeightSource> source = open_checkpoint(o.model);
+  const ModelConfig& from = source->config();
+  converted_config(from, spec.kv_groups);
+  const std::optional<TokenizerCopy> tokenizer = find_tokenizer(o, from.vocab_size);
+  const bool created = prepare_output(o, tokenizer);
+
+  try {
+    std::optional<Progress> progress;
+    convert_checkpoint(*source, spec, o.out, [&](std::uint64_t done, std::uint64_t total) {
+      if (!progress) progress.emplace(total, ProgressOptions("convert"));
+      progress->update(done);
+    });
+    progress->finish();
+    if (tokenizer) {
+      std::error_code error;
+      fs::copy_file(tokenizer->from, fs::path(o.out) / tokenizer->name, error);
+      GS_CHECK(!error, "cannot copy the tokenizer " << tokenizer->from.string() << " into "
+                                                    << o.out << ": " << error.message());
+    }
+  } catch (...) {
+    std::error_code ignored;
+    if (created) fs::remove_all(o.out, ignored);
+    throw;
+  }
+
+  if (!tokenizer)
+    std::fprintf(stderr, "groupshard convert: no tokenizer beside %s and no --tokenizer: %s has "
+                 "none (pass --tokenizer to generate from text)\n", o.model.c_str(), o.out.c_str());
+  std::string summary = "converted " + o.model + " (" + std::to_string(from.n_heads) +
+                        " query heads, " + kv_groups_text(from.n_kv_heads) + ") to " + o.out +
+                        " (" + kv_groups_text(spec.kv_groups) + ", " + kv_init_name(spec.init) +
+                        ", " + o.dtype + ")";
+  if (tokenizer) summary += " with " + tokenizer->name + " from " + tokenizer->from.string();
+  return summary;
+}
+
+}  // namespace
+
+Subcommand add_convert_command(CLI::App& app, ConvertOptions& o) {
+  CLI::App* cmd = app.add_subcommand("convert", "MHA/GQA checkpoint to GQA-G (the GQA paper's conversion)");
+  cmd->add_option("--model", o.model, "llama2.c .bin file or Hugging Face directory to read")->required();
+  cmd->add_option("--out", o.out, "Hugging Face directory to write")->required();
+  cmd->add_option("--kv-groups", o.kv_groups, "KV groups G of the output (divides the query heads)")
+      ->required();
+  cmd->add_option("--method", o.method,
+                  "new K/V heads: mean (of the group's heads), first (head of the group), random")
+      ->required();
+  cmd->add_option("--seed", o.seed, "seed for --method random (default 0)");
+  cmd->add_option("--dtype", o.dtype, "f32 (default), f16 or bf16");
+  cmd->add_option("--tokenizer", o.tokenizer, "tokenizer to copy (default: beside the model)");
+  cmd->add_flag("--force", o.force, "replace the checkpoint files of an existing --out");
+  return {cmd, [&o](Communicator& comm) { return run_convert(o, comm); }};
+}
+
+int run_convert(const ConvertOptions& o, Communicator& comm) {
+  // Converting is file I/O on one machine: rank 0 does it while any other ranks
+  // wait for its verdict, so every rank ends, with one message, either way.
+  std::string summary;
+  run_collective_phase(comm, [&] {
+    if (comm.rank() == 0) summary = convert(o);
+  });
+  if (comm.rank() == 0) std::printf("%s\n", summary.c_str());
+  return 0;
+}
+
+}  // namespace gs
