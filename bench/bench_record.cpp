@@ -10,6 +10,11 @@
 
 namespace gs::bench {
 
+void BenchRecord::set_stream_bandwidth(double gb_per_s) {
+  stream_gb_per_s = gb_per_s;
+  bandwidth_ratio = achieved_gb_per_s / gb_per_s;
+}
+
 std::vector<std::pair<std::string, BenchRecord::Value>> BenchRecord::fields() const {
   using I = std::int64_t;
   return {{"model", model},

@@ -50,6 +50,9 @@ struct BenchRecord {
   double stream_gb_per_s = 0;                 // measured read bandwidth, all ranks at once
   double bandwidth_ratio = 0;                 // achieved / stream
 
+  // Sets stream_gb_per_s and bandwidth_ratio (achieved_gb_per_s must be set).
+  void set_stream_bandwidth(double gb_per_s);
+
   using Value = std::variant<std::int64_t, double, std::string>;
   std::vector<std::pair<std::string, Value>> fields() const;
 };

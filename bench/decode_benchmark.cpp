@@ -25,6 +25,15 @@ void argmax_rows(std::span<const float> logits, int vocab, std::vector<int>& nex
   }
 }
 
+// The q-quantile by nearest rank (q = 0.5 of an even count: the mean of the middle two).
+double quantile(std::vector<double> values, double q) {
+  std::sort(values.begin(), values.end());
+  const std::size_t n = values.size();
+  if (q == 0.5 && n % 2 == 0) return (values[n / 2 - 1] + values[n / 2]) / 2;
+  const std::size_t rank = static_cast<std::size_t>(std::ceil(q * static_cast<double>(n)));
+  return values[std::max<std::size_t>(rank, 1) - 1];
+}
+
 }  // namespace
 
 DecodeMeasurement run_decode_benchmark(StepExecutor& executor, TimedCommunicator& comm,
@@ -64,7 +73,6 @@ DecodeMeasurement run_decode_benchmark(StepExecutor& executor, TimedCommunicator
 
   // Every run decodes from position `context` again, overwriting the previous
   // run's positions, so the cache never needs refilling.
-  next.resize(c.batch);
   m.step_seconds.reserve(static_cast<std::size_t>(s.repeat) * s.gen_tokens);
   for (int run = 0; run < s.warmup + s.repeat; ++run) {
     const bool measured = run >= s.warmup;
@@ -110,22 +118,8 @@ double mean_attended_positions(int context, int gen_tokens) {
   return context + (gen_tokens + 1) / 2.0;
 }
 
-namespace {
-
-// The q-quantile by nearest rank (q = 0.5 of an even count: the mean of the middle two).
-double quantile(std::vector<double> values, double q) {
-  std::sort(values.begin(), values.end());
-  const std::size_t n = values.size();
-  if (q == 0.5 && n % 2 == 0) return (values[n / 2 - 1] + values[n / 2]) / 2;
-  const std::size_t rank = static_cast<std::size_t>(std::ceil(q * static_cast<double>(n)));
-  return values[std::max<std::size_t>(rank, 1) - 1];
-}
-
-}  // namespace
-
 void fill_decode_figures(BenchRecord& r, const LlamaModel& model, int rank, const DecodeCase& c,
-                         const DecodeSettings& s, const DecodeMeasurement& m, double stream,
-                         int bytes_per_weight) {
+                         const DecodeSettings& s, const DecodeMeasurement& m, int bytes_per_weight) {
   const ShardPlan& plan = model.plan();
   const RankShard& shard = plan.rank(rank);
   r.tp = plan.tp();
@@ -159,8 +153,6 @@ void fill_decode_figures(BenchRecord& r, const LlamaModel& model, int rank, cons
   r.decode_read_bytes_per_step =
       decode_read_bytes(model, rank, c.batch, mean_attended_positions(c.context, s.gen_tokens));
   r.achieved_gb_per_s = static_cast<double>(r.decode_read_bytes_per_step) / median / 1e9;
-  r.stream_gb_per_s = stream;
-  r.bandwidth_ratio = r.achieved_gb_per_s / stream;
 }
 
 }  // namespace gs::bench

@@ -50,14 +50,13 @@ std::int64_t decode_read_bytes(const LlamaModel& model, int rank, int batch, dou
 // Positions a decode step attends to on average over gen_tokens steps from context.
 double mean_attended_positions(int context, int gen_tokens);
 
-// The measured figures of `record` (timings, memory, bandwidth) from a measurement on
-// rank `rank` of `model`; stream_gb_per_s is that rank's measured read bandwidth and
-// bytes_per_weight the size of one weight value in the configured storage type (for
-// the ShardPlan's footprint). The descriptive fields (model, shape, strategy,
-// threads, dtype) are the caller's.
+// The measured figures of `record` (timings, memory, achieved bandwidth) from a
+// measurement on rank `rank` of `model`; bytes_per_weight is the size of one weight
+// value in the configured storage type (for the ShardPlan's footprint). The
+// descriptive fields (model, shape, strategy, threads, dtype) and the stream
+// bandwidth (BenchRecord::set_stream_bandwidth) are the caller's.
 void fill_decode_figures(BenchRecord& record, const LlamaModel& model, int rank,
                          const DecodeCase& decode_case, const DecodeSettings& settings,
-                         const DecodeMeasurement& measurement, double stream_gb_per_s,
-                         int bytes_per_weight);
+                         const DecodeMeasurement& measurement, int bytes_per_weight);
 
 }  // namespace gs::bench

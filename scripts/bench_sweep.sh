@@ -14,8 +14,11 @@
 # through the environment:
 #   GS=build/launch/groupshard  SWEEP_TPS="1 2"  SWEEP_GROUPS="1 2 4 8 16"
 #   SWEEP_SHAPE="d=64,layers=4,ffn=1024,vocab=4096" (without h and g)  SWEEP_HEADS=16
-#   SWEEP_CONTEXTS=512,2048  SWEEP_BATCHES=1,4,16  SWEEP_BATCH_G=4  SWEEP_BATCH_CONTEXT=512
-#   SWEEP_GEN_TOKENS=8  SWEEP_WARMUP=1  SWEEP_REPEAT=3  SWEEP_PLOTS=1 (0: CSV only)
+#   SWEEP_CONTEXTS=1024,4096  SWEEP_BATCHES=1,4,16  SWEEP_BATCH_G=4  SWEEP_BATCH_CONTEXT=512
+#   SWEEP_GEN_TOKENS=16  SWEEP_WARMUP=1  SWEEP_REPEAT=5  SWEEP_PLOTS=1 (0: CSV only)
+# (decode steps are cheap next to the prefill that fills the cache, so many are
+# timed: the plots use medians, which a burst of other work on the machine moves
+# less than means)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 out=${1:-bench-results}
@@ -24,11 +27,11 @@ tps=${SWEEP_TPS:-"1 2"}
 groups=${SWEEP_GROUPS:-"1 2 4 8 16"}
 heads=${SWEEP_HEADS:-16}
 shape=${SWEEP_SHAPE:-"d=64,layers=4,ffn=1024,vocab=4096"}
-contexts=${SWEEP_CONTEXTS:-512,2048}
+contexts=${SWEEP_CONTEXTS:-1024,4096}
 batches=${SWEEP_BATCHES:-1,4,16}
 batch_g=${SWEEP_BATCH_G:-4}
 batch_context=${SWEEP_BATCH_CONTEXT:-512}
-timing=(--gen-tokens "${SWEEP_GEN_TOKENS:-8}" --warmup "${SWEEP_WARMUP:-1}" --repeat "${SWEEP_REPEAT:-3}")
+timing=(--gen-tokens "${SWEEP_GEN_TOKENS:-16}" --warmup "${SWEEP_WARMUP:-1}" --repeat "${SWEEP_REPEAT:-5}")
 
 [ -x "$gs" ] || { echo "bench_sweep: no groupshard at $gs (build first, or set GS)" >&2; exit 1; }
 mkdir -p "$out"

@@ -5,7 +5,8 @@ decode_vs_groups.png   decode time per token against the KV group count G at eac
                        tp and context (MQA at G = 1, MHA at G = H: the GQA paper's
                        Figure 6 on this machine's scale)
 decode_vs_tp.png       decode time per token against tp, one line per G, longest context
-decode_vs_batch.png    decode tokens/s against batch size, one line per tp
+decode_vs_batch.png    decode tokens/s (batch / median step time) against batch size,
+                       one line per tp
 kv_bytes_by_strategy.png  KV-cache bytes per rank against G, strategy group vs
                        replicate, at the largest tp run with both
 Rows are grouped by the fields that vary; where a configuration was measured
@@ -29,9 +30,10 @@ def load(path):
             shape = dict(item.split("=") for item in row["shape"].split(","))
             for key in ("tp", "batch", "context_tokens", "threads_per_rank"):
                 row[key] = int(row[key])
-            for key in ("decode_ms_per_token", "decode_tokens_per_s", "kv_cache_bytes_per_rank",
-                        "kv_bytes_per_token_per_rank", "bandwidth_ratio"):
+            for key in ("decode_ms_per_token", "kv_bytes_per_token_per_rank"):
                 row[key] = float(row[key])
+            # Throughput from the median step, as robust to outliers as the times.
+            row["median_tokens_per_s"] = 1e3 / row["decode_ms_per_token"]
             row["h"], row["g"] = int(shape["h"]), int(shape["g"])
             rows.append(row)
     return rows
@@ -120,13 +122,13 @@ def plot_batch(rows, out):
     base = select(rows, strategy="group", g=g, context_tokens=context)
     fig, ax = plt.subplots(figsize=(6, 4))
     for tp in sorted({r["tp"] for r in base}):
-        xs, ys = series(select(base, tp=tp), "batch", "decode_tokens_per_s")
+        xs, ys = series(select(base, tp=tp), "batch", "median_tokens_per_s")
         ax.plot(xs, ys, marker="o", label=f"tp {tp}")
     ax.set_xscale("log", base=2)
     ax.set_xticks(sorted({r["batch"] for r in base}))
     ax.set_xticklabels([str(b) for b in sorted({r["batch"] for r in base})])
     ax.set_xlabel("batch (sequences decoded together)")
-    ax.set_ylabel("decode tokens/s")
+    ax.set_ylabel("decode tokens/s (batch / median step)")
     ax.set_ylim(bottom=0)
     ax.legend(fontsize=8)
     title(ax, base, f"Decode throughput against batch ({group_label(g, base[0]['h'])}, context {context})")

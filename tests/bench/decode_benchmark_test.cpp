@@ -53,7 +53,8 @@ Outcome run_case(int groups, ShardStrategy strategy, const DecodeCase& c, const 
   }
   out.measurement = run_decode_benchmark(executor, timed, c, s);
   executor.stop();
-  fill_decode_figures(out.record, *model, 0, c, s, out.measurement, 10.0, 4);
+  fill_decode_figures(out.record, *model, 0, c, s, out.measurement, 4);
+  out.record.set_stream_bandwidth(10.0);
   return out;
 }
 
