@@ -31,10 +31,9 @@ void KvCache::store(int layer, int n_tokens, const int* slots, const int* positi
                                << slots_ << " slots of " << capacity_ << " positions");
     for (int h = 0; h < n_kv_heads_; ++h) {
       const std::size_t src = (static_cast<std::size_t>(t) * n_kv_heads_ + h) * head_dim_;
-      const std::size_t dst =
-          cache.head_offset(slots[t], h) + static_cast<std::size_t>(positions[t]) * head_dim_;
-      std::copy_n(k + src, head_dim_, k_.data() + layer * layer_floats() + dst);
-      std::copy_n(v + src, head_dim_, v_.data() + layer * layer_floats() + dst);
+      const std::size_t head = layer * layer_floats() + cache.head_offset(slots[t], h);
+      for (int i = 0; i < head_dim_; ++i) k_[head + cache.key_index(positions[t], i)] = k[src + i];
+      std::copy_n(v + src, head_dim_, v_.data() + head + static_cast<std::size_t>(positions[t]) * head_dim_);
     }
   }
 }

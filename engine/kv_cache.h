@@ -1,5 +1,6 @@
 // The KV cache of one rank: only the KV heads its ShardPlan gives it, for a fixed
-// number of sequence slots and positions, allocated once.
+// number of sequence slots and positions, allocated once, in the layout of
+// kernels::KvCacheView (keys in transposed tiles of 16 positions).
 #pragma once
 
 #include <cstdint>
@@ -27,8 +28,8 @@ class KvCache {
   std::size_t layer_floats() const;
 
   int n_layers_, slots_, n_kv_heads_, capacity_, head_dim_;
-  std::vector<float> k_;  // (layers, slots, n_kv_heads, capacity, head_dim)
-  std::vector<float> v_;  // same
+  std::vector<float> k_;  // (layers, slots, n_kv_heads, capacity * head_dim) as KvCacheView::key_index
+  std::vector<float> v_;  // (layers, slots, n_kv_heads, capacity, head_dim)
 };
 
 }  // namespace gs

@@ -80,13 +80,13 @@ void gqa_attention(const AttentionBatch& batch, const KvCacheView& kv) {
     p.resize(len);
     for (int h = 0; h < batch.n_q_heads; ++h) {
       const std::size_t head = kv.head_offset(batch.slots[t], batch.kv_of_q[h]);
-      const float* k = kv.k + head;  // (capacity, head_dim)
+      const float* k = kv.k + head;  // as KvCacheView::key_index
       const float* v = kv.v + head;  // (capacity, head_dim)
       const float* q = batch.q + (std::size_t(t) * batch.n_q_heads + h) * d;
       double max = -INFINITY;
       for (int j = 0; j < len; ++j) {
         double s = 0.0;
-        for (int i = 0; i < d; ++i) s += double(q[i]) * k[std::size_t(j) * d + i];
+        for (int i = 0; i < d; ++i) s += double(q[i]) * k[kv.key_index(j, i)];
         p[j] = batch.scale * s;
         max = std::max(max, p[j]);
       }

@@ -72,10 +72,13 @@ inline AttentionCase make_attention_case(std::vector<int> kv_of_q, int n_kv_head
   const KvCacheView view = c.view();
   for (int slot = 0; slot < kCaseSlots; ++slot) {
     for (int h = 0; h < n_kv_heads; ++h) {
-      const std::size_t begin = view.head_offset(slot, h) + std::size_t(readable[slot]) * head_dim;
-      const std::size_t end = view.head_offset(slot, h) + std::size_t(capacity) * head_dim;
-      for (std::size_t i = begin; i < end; ++i)
-        c.k[i] = c.v[i] = std::numeric_limits<float>::quiet_NaN();
+      const std::size_t head = view.head_offset(slot, h);
+      for (int j = readable[slot]; j < capacity; ++j) {
+        for (int i = 0; i < head_dim; ++i) {
+          c.k[head + view.key_index(j, i)] = std::numeric_limits<float>::quiet_NaN();
+          c.v[head + std::size_t(j) * head_dim + i] = std::numeric_limits<float>::quiet_NaN();
+        }
+      }
     }
   }
   return c;

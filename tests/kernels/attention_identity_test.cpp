@@ -2,8 +2,6 @@
 // GQA with G = H is multi-head attention, with G = 1 multi-query attention, and
 // GQA-G equals MHA over a cache where each query head has a copy of its group's
 // K/V head (what expanding a GQA checkpoint to MHA does).
-#include <numeric>
-
 #include "kernels/cpu/fast.h"
 #include "kernels/cpu/reference.h"
 #include "tests/kernels/attention_case.h"
@@ -16,12 +14,15 @@ namespace {
 constexpr double kIdentityTolerance = 1e-5;
 
 // softmax_j(scale * q·k_j) weighted sum of v_j over j < len, in double.
-// q (d); k, v (len, d).
+// q (d); k one head's keys (KvCacheView::key_index); v (len, d).
 std::vector<double> attend(const float* q, const float* k, const float* v, int len, int d,
-                           double scale) {
+                           double scale, const KvCacheView& cache) {
   std::vector<double> score(len);
-  for (int j = 0; j < len; ++j)
-    score[j] = scale * std::inner_product(q, q + d, k + std::size_t(j) * d, 0.0);
+  for (int j = 0; j < len; ++j) {
+    double dot = 0.0;
+    for (int i = 0; i < d; ++i) dot += double(q[i]) * k[cache.key_index(j, i)];
+    score[j] = scale * dot;
+  }
   const double max = *std::max_element(score.begin(), score.end());
   double total = 0.0;
   for (double& s : score) total += s = std::exp(s - max);
@@ -43,7 +44,7 @@ std::vector<double> attention_formula(const AttentionCase& c, KvHeadOf kv_head) 
       const std::size_t head = cache.head_offset(c.slots[t], kv_head(h));
       const float* q = c.q.data() + (std::size_t(t) * c.n_q_heads() + h) * d;
       const auto o = attend(q, c.k.data() + head, c.v.data() + head, c.lengths[t], d,
-                            1.0 / std::sqrt(double(d)));
+                            1.0 / std::sqrt(double(d)), cache);
       out.insert(out.end(), o.begin(), o.end());
     }
   }
