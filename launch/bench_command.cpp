@@ -174,10 +174,7 @@ int run_bench(const BenchOptions& o, Communicator& comm) {
   const BenchSetup setup = set_up(o, comm);
   const double stream_before = measure_stream(comm);
   if (o.stream) return print_stream(stream_before, setup.config.runtime.threads, comm);
-  if (comm.rank() == 0 && o.common.verbose) {
-    std::cerr << "# resolved config\n" << run_config_to_yaml(setup.config) << "\n";
-    for (const std::string& note : setup.plan->notes()) std::cerr << "# plan: " << note << "\n";
-  }
+  if (comm.rank() == 0 && o.common.verbose) print_resolved_config(setup.config, *setup.plan);
 
   const bench::DecodeSettings settings{o.gen_tokens, o.warmup, o.repeat, o.seed};
   std::optional<Progress> progress;

@@ -99,10 +99,7 @@ int run_eval(const EvalOptions& o, Communicator& comm) {
     executor.serve();
     return 0;
   }
-  if (o.common.verbose) {
-    std::cerr << "# resolved config\n" << run_config_to_yaml(config) << "\n";
-    for (const std::string& note : plan->notes()) std::cerr << "# plan: " << note << "\n";
-  }
+  if (o.common.verbose) print_resolved_config(config, *plan);
   // Progress for texts of several windows; one window is over before anyone waits.
   std::optional<Progress> progress;
   if (tokens.size() > static_cast<std::size_t>(context)) {

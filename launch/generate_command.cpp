@@ -138,10 +138,7 @@ int run_generate(const GenerateOptions& o, Communicator& comm) {
     executor.serve();
     return 0;
   }
-  if (o.common.verbose) {
-    std::cerr << "# resolved config\n" << run_config_to_yaml(config) << "\n";
-    for (const std::string& note : plan->notes()) std::cerr << "# plan: " << note << "\n";
-  }
+  if (o.common.verbose) print_resolved_config(config, *plan);
 
   std::vector<int> stop_ids = model->config().eos_ids;
   stop_ids.push_back(model->config().bos_id);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <iostream>
 #include <thread>
 
 #include "kernels/check.h"
@@ -55,6 +56,11 @@ kernels::WeightType weight_type_from_name(const std::string& name) {
   if (name == "f32") return kernels::WeightType::f32;
   if (name == "bf16") return kernels::WeightType::bf16;
   GS_FAIL("unknown weight dtype '" << name << "': use f32 or bf16");
+}
+
+void print_resolved_config(const RunConfig& config, const ShardPlan& plan) {
+  std::cerr << "# resolved config\n" << run_config_to_yaml(config) << "\n";
+  for (const std::string& note : plan.notes()) std::cerr << "# plan: " << note << "\n";
 }
 
 std::unique_ptr<LlamaModel> load_model(const WeightSource& source, const ShardPlan& plan,

@@ -29,6 +29,9 @@ kernels::WeightType weight_type_from_name(const std::string& name);
 
 // Copies this rank's slices out of source (which the caller may then close),
 // storing matrices as `weights`.
+// --verbose: the resolved config and the plan's notes on stderr (rank 0 calls it).
+void print_resolved_config(const RunConfig& config, const ShardPlan& plan);
+
 std::unique_ptr<LlamaModel> load_model(const WeightSource& source, const ShardPlan& plan,
                                        Communicator& comm, const ModelLimits& limits,
                                        kernels::BackendKind backend,
