@@ -81,13 +81,8 @@ int run_eval(const EvalOptions& o, Communicator& comm) {
 
     // Rank 0 owns user I/O: the text is read and checked before any rank loads weights.
     if (comm.rank() == 0) {
-      const std::string tokenizer_path = find_tokenizer_path(config);
-      GS_CHECK(!tokenizer_path.empty(),
-               "no tokenizer found beside " << config.model.path << ": pass --tokenizer PATH");
-      const std::unique_ptr<Tokenizer> tokenizer = open_tokenizer(tokenizer_path);
-      GS_CHECK(tokenizer->vocab_size() <= model_config.vocab_size,
-               "the tokenizer " << tokenizer_path << " has " << tokenizer->vocab_size()
-                                << " tokens but the model only " << model_config.vocab_size);
+      const std::unique_ptr<Tokenizer> tokenizer = open_model_tokenizer(config, model_config);
+      GS_CHECK(tokenizer, "no tokenizer found beside " << config.model.path << ": pass --tokenizer PATH");
       tokens = tokenizer->encode(read_text_file(o.text), false);
       if (o.max_tokens && static_cast<std::size_t>(*o.max_tokens) < tokens.size()) tokens.resize(*o.max_tokens);
     }

@@ -117,15 +117,9 @@ int run_generate(const GenerateOptions& o, Communicator& comm) {
     // Rank 0 owns user I/O: it reads the tokenizer and the prompts, and checks them
     // before any rank spends time loading weights.
     if (comm.rank() == 0) {
-      const std::string tokenizer_path = find_tokenizer_path(config);
-      GS_CHECK(!tokenizer_path.empty() || o.prompts.empty(),
+      tokenizer = open_model_tokenizer(config, model_config);
+      GS_CHECK(tokenizer || o.prompts.empty(),
                "no tokenizer found beside " << config.model.path << ": pass --tokenizer PATH");
-      if (!tokenizer_path.empty()) {
-        tokenizer = open_tokenizer(tokenizer_path);
-        GS_CHECK(tokenizer->vocab_size() <= model_config.vocab_size,
-                 "the tokenizer " << tokenizer_path << " has " << tokenizer->vocab_size()
-                                  << " tokens but the model only " << model_config.vocab_size);
-      }
       for (const std::string& text : o.prompts) prompts.push_back(tokenizer->encode(text, true));
       for (const std::string& ids : o.prompt_ids) prompts.push_back(parse_ids(ids));
       check_prompts(prompts, generation.max_tokens, limits, model_config.vocab_size);

@@ -32,6 +32,16 @@ std::string find_tokenizer_path(const RunConfig& config) {
   return {};
 }
 
+std::unique_ptr<Tokenizer> open_model_tokenizer(const RunConfig& config, const ModelConfig& model) {
+  const std::string path = find_tokenizer_path(config);
+  if (path.empty()) return nullptr;
+  std::unique_ptr<Tokenizer> tokenizer = open_tokenizer(path);
+  GS_CHECK(tokenizer->vocab_size() <= model.vocab_size,
+           "the tokenizer " << path << " has " << tokenizer->vocab_size() << " tokens but the model only "
+                            << model.vocab_size);
+  return tokenizer;
+}
+
 ModelLimits model_limits(const RunConfig::Runtime& runtime, const ModelConfig& model, int sequences) {
   GS_CHECK(runtime.max_seq_len >= 0 && runtime.max_seq_len <= model.max_seq_len,
            "runtime.max_seq_len = " << runtime.max_seq_len << " is outside 0.." << model.max_seq_len

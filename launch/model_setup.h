@@ -8,6 +8,7 @@
 
 #include "engine/checkpoint/weight_source.h"
 #include "engine/llama_model.h"
+#include "engine/tokenizer/tokenizer.h"
 #include "launch/run_config.h"
 #include "parallel/communicator.h"
 
@@ -18,6 +19,10 @@ int apply_threads(int configured);
 
 // model.tokenizer, or tokenizer.model / tokenizer.bin beside the model; empty if none.
 std::string find_tokenizer_path(const RunConfig& config);
+
+// The tokenizer at find_tokenizer_path(), checked to fit the model's vocabulary;
+// nullptr when there is none.
+std::unique_ptr<Tokenizer> open_model_tokenizer(const RunConfig& config, const ModelConfig& model);
 
 // KV-cache and step sizes for `sequences` prompts; throws naming the bad setting.
 ModelLimits model_limits(const RunConfig::Runtime& runtime, const ModelConfig& model, int sequences);
