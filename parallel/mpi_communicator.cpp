@@ -18,12 +18,6 @@ void check_mpi(int code, const char* what) {
   GS_FAIL("MPI " << what << " failed: " << std::string(text, length));
 }
 
-std::vector<int> displacements(std::span<const int> counts) {
-  std::vector<int> displs(counts.size(), 0);
-  std::exclusive_scan(counts.begin(), counts.end(), displs.begin(), 0);
-  return displs;
-}
-
 }  // namespace
 
 MpiSession::MpiSession(int* argc, char*** argv) {
@@ -43,6 +37,7 @@ void MpiSession::abort_job(int exit_code) {
 MpiCommunicator::MpiCommunicator(MPI_Comm comm) : comm_(comm) {
   check_mpi(MPI_Comm_rank(comm_, &rank_), "Comm_rank");
   check_mpi(MPI_Comm_size(comm_, &size_), "Comm_size");
+  displacements_.resize(size_);
 }
 
 std::string MpiCommunicator::host() const {
@@ -62,9 +57,9 @@ void MpiCommunicator::all_gather(std::span<const float> local, std::span<float> 
                                  std::span<const int> counts) {
   GS_CHECK(static_cast<int>(counts.size()) == size_ && counts[rank_] == static_cast<int>(local.size()),
            "all_gather: counts do not match the communicator or this rank's slice");
-  const std::vector<int> displs = displacements(counts);
+  const int* displs = displacements(counts);
   check_mpi(MPI_Allgatherv(local.data(), static_cast<int>(local.size()), MPI_FLOAT, out.data(),
-                           counts.data(), displs.data(), MPI_FLOAT, comm_),
+                           counts.data(), displs, MPI_FLOAT, comm_),
             "Allgatherv");
 }
 
@@ -72,10 +67,15 @@ void MpiCommunicator::gather(std::span<const float> local, std::span<float> out,
                              std::span<const int> counts, int root) {
   GS_CHECK(static_cast<int>(counts.size()) == size_ && counts[rank_] == static_cast<int>(local.size()),
            "gather: counts do not match the communicator or this rank's slice");
-  const std::vector<int> displs = displacements(counts);
+  const int* displs = displacements(counts);
   check_mpi(MPI_Gatherv(local.data(), static_cast<int>(local.size()), MPI_FLOAT, out.data(),
-                        counts.data(), displs.data(), MPI_FLOAT, root, comm_),
+                        counts.data(), displs, MPI_FLOAT, root, comm_),
             "Gatherv");
+}
+
+const int* MpiCommunicator::displacements(std::span<const int> counts) {
+  std::exclusive_scan(counts.begin(), counts.end(), displacements_.begin(), 0);
+  return displacements_.data();
 }
 
 void MpiCommunicator::broadcast(std::span<std::byte> data, int root) {

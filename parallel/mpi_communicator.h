@@ -3,6 +3,8 @@
 
 #include <mpi.h>
 
+#include <vector>
+
 #include "parallel/communicator.h"
 
 namespace gs {
@@ -38,9 +40,14 @@ class MpiCommunicator final : public Communicator {
   void barrier() override;
 
  private:
+  // Offsets of each rank's block for the v-collectives, into a buffer sized once
+  // (the logits gather runs every decode step and must not allocate).
+  const int* displacements(std::span<const int> counts);
+
   MPI_Comm comm_;
   int rank_ = 0;
   int size_ = 1;
+  std::vector<int> displacements_;  // (size)
 };
 
 // Number of ranks of MPI_COMM_WORLD on this host, to split the cores fairly.
