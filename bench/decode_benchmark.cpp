@@ -36,7 +36,7 @@ double quantile(std::vector<double> values, double q) {
 
 }  // namespace
 
-DecodeMeasurement run_decode_benchmark(StepExecutor& executor, TimedCommunicator& comm,
+DecodeMeasurement run_decode_benchmark(StepExecutor& executor, TimedTensorChannel& comm,
                                        const DecodeCase& c, const DecodeSettings& s,
                                        const std::function<void(int)>& on_step) {
   const LlamaModel& model = executor.model();

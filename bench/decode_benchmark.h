@@ -9,7 +9,7 @@
 
 #include "bench/bench_record.h"
 #include "engine/step_executor.h"
-#include "parallel/timed_communicator.h"
+#include "parallel/timed_tensor_channel.h"
 
 namespace gs::bench {
 
@@ -36,7 +36,7 @@ struct DecodeMeasurement {
 // Rank 0; the model's limits must hold batch slots of context + gen_tokens positions.
 // comm is the communicator the model and executor were built with. on_step(tokens)
 // follows every step, for progress: decode_case_tokens() in all.
-DecodeMeasurement run_decode_benchmark(StepExecutor& executor, TimedCommunicator& comm,
+DecodeMeasurement run_decode_benchmark(StepExecutor& executor, TimedTensorChannel& comm,
                                        const DecodeCase& decode_case, const DecodeSettings& settings,
                                        const std::function<void(int)>& on_step = {});
 // Tokens run_decode_benchmark pushes through the model: prompts and decode steps.

@@ -13,20 +13,20 @@
 #include <chrono>
 #include <vector>
 
-#include "parallel/mpi_communicator.h"
+#include "parallel/mpi_channels.h"
 
 namespace gs::benchmarks {
 namespace {
 
 // Arg: bytes reduced (floats, summed).
 void BM_all_reduce(benchmark::State& state) {
-  MpiCommunicator comm(MPI_COMM_WORLD);
+  MpiChannels comm(MPI_COMM_WORLD);
   const std::size_t bytes = static_cast<std::size_t>(state.range(0));
   std::vector<float> data(bytes / sizeof(float), 1.0f);
   for (auto _ : state) {
     comm.barrier();
     const auto start = std::chrono::steady_clock::now();
-    comm.all_reduce_sum(data);
+    comm.tensors.all_reduce_sum(host_floats(data.data(), data.size()), nullptr);
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     MPI_Allreduce(MPI_IN_PLACE, &seconds, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
     state.SetIterationTime(seconds);

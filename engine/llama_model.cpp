@@ -3,26 +3,40 @@
 #include <algorithm>
 #include <cmath>
 
+#include "engine/rope_table.h"
 #include "kernels/check.h"
 
 namespace gs {
 
-LlamaModel::LlamaModel(const ModelConfig& config, const ShardPlan& plan, Communicator& comm,
-                       LlamaWeights weights, const ModelLimits& limits,
-                       kernels::BackendKind backend)
+namespace {
+enum StepRow { kTokens, kPositions, kSlots, kLengths, kLogitRows, kStepRows };
+}  // namespace
+
+kernels::BackendLimits backend_limits(const ShardPlan& plan, int rank, const ModelLimits& limits) {
+  return {plan.rank(rank).max_q_per_kv(plan.shape()), limits.capacity};
+}
+
+std::unique_ptr<LlamaModel> LlamaModel::load(const WeightSource& source, const ShardPlan& plan,
+                                             TensorChannel& channel, const ModelLimits& limits,
+                                             kernels::BackendKind backend, kernels::WeightType weights) {
+  std::unique_ptr<kernels::Backend> be =
+      kernels::make_backend(backend, backend_limits(plan, channel.rank(), limits));
+  LlamaWeights sliced = LlamaWeights::load(source, plan, channel.rank(), *be, weights);
+  return std::make_unique<LlamaModel>(source.config(), plan, channel, std::move(be), std::move(sliced), limits);
+}
+
+LlamaModel::LlamaModel(const ModelConfig& config, const ShardPlan& plan, TensorChannel& channel,
+                       std::unique_ptr<kernels::Backend> backend, LlamaWeights weights,
+                       const ModelLimits& limits)
     : config_(config),
       plan_(plan),
-      shard_(plan.rank(comm.rank())),
-      comm_(comm),
+      shard_(plan.rank(channel.rank())),
+      channel_(channel),
+      backend_(std::move(backend)),
       weights_(std::move(weights)),
-      limits_(limits),
-      backend_(kernels::make_backend(
-          backend, {shard_.max_q_per_kv(plan.shape()), limits.capacity})),
-      cache_(config.n_layers, limits.slots, shard_.kv_heads.size(), limits.capacity,
-             config.head_dim),
-      rope_(make_rope_table(config, limits.capacity)) {
-  GS_CHECK(plan.tp() == comm.size(), "the ShardPlan is for tp = " << plan.tp() << " but the job has "
-                                                                  << comm.size() << " ranks");
+      limits_(limits) {
+  GS_CHECK(plan.tp() == channel.size(), "the ShardPlan is for tp = " << plan.tp() << " but the job has "
+                                                                     << channel.size() << " ranks");
   GS_CHECK(limits.capacity >= 1 && limits.capacity <= config.max_seq_len,
            "the KV cache capacity " << limits.capacity << " must be between 1 and the model's "
                                     << config.max_seq_len << " positions");
@@ -30,126 +44,162 @@ LlamaModel::LlamaModel(const ModelConfig& config, const ShardPlan& plan, Communi
            "a step must hold at least one token per sequence slot (slots " << limits.slots
                                                                            << ", step tokens "
                                                                            << limits.max_step_tokens << ")");
-  for (int q = 0; q < shard_.q_heads.size(); ++q)
-    kv_of_q_.push_back(shard_.local_kv_of_q(q, plan.shape()));
+  kernels::Backend& be = *backend_;
+  cache_ = be.make_kv_cache({config.n_layers, limits.slots, shard_.kv_heads.size(), limits.capacity,
+                             config.head_dim});
+  const RopeTable rope = make_rope_table(config, limits.capacity);
+  rope_cos_ = be.upload_copy(rope.cos.data(), rope.cos.size());
+  rope_sin_ = be.upload_copy(rope.sin.data(), rope.sin.size());
+  std::vector<int> kv_of_q;
+  for (int q = 0; q < shard_.q_heads.size(); ++q) kv_of_q.push_back(shard_.local_kv_of_q(q, plan.shape()));
+  kv_of_q_ = be.upload_copy(kv_of_q.data(), kv_of_q.size());
 
   const std::size_t T = limits.max_step_tokens, d = config.head_dim;
-  x_.resize(T * config.dim);
-  xn_.resize(T * config.dim);
-  q_.resize(T * shard_.q_heads.size() * d);
-  k_.resize(T * shard_.kv_heads.size() * d);
-  v_.resize(k_.size());
-  attn_.resize(q_.size());
-  partial_.resize(T * config.dim);
-  gate_.resize(T * shard_.ffn.size());
-  up_.resize(gate_.size());
-  lengths_.resize(T);
-  local_logits_.resize(T * shard_.vocab.size());
+  auto floats = [&](std::size_t count) { return be.allocate(count * sizeof(float)); };
+  host_step_.resize(kStepRows * T);
+  step_ints_ = be.allocate(host_step_.size() * sizeof(int));
+  x_ = floats(T * config.dim);
+  xn_ = floats(T * config.dim);
+  q_ = floats(T * shard_.q_heads.size() * d);
+  k_ = floats(T * shard_.kv_heads.size() * d);
+  v_ = floats(T * shard_.kv_heads.size() * d);
+  attn_ = floats(T * shard_.q_heads.size() * d);
+  partial_ = floats(T * config.dim);
+  gate_ = floats(T * shard_.ffn.size());
+  up_ = floats(T * shard_.ffn.size());
+  local_logits_ = floats(T * shard_.vocab.size());
   gather_counts_.resize(plan.tp());
-  if (comm.rank() == 0) {
-    gathered_.resize(T * config.vocab_size);
-    logits_.resize(T * config.vocab_size);
+  if (channel.rank() == 0) {
+    gathered_ = floats(T * config.vocab_size);
+    logits_ = floats(T * config.vocab_size);
+    if (be.memory_space() != kernels::MemorySpace::host) host_logits_.resize(T * config.vocab_size);
   }
+}
+
+void LlamaModel::upload_step(const StepBatch& batch) {
+  const int n = batch.size(), T = limits_.max_step_tokens;
+  for (int t = 0; t < n; ++t) {
+    GS_CHECK(batch.tokens[t] >= 0 && batch.tokens[t] < config_.vocab_size,
+             "token id " << batch.tokens[t] << " is outside the vocabulary of " << config_.vocab_size);
+    host_step_[kLengths * T + t] = batch.positions[t] + 1;
+  }
+  std::copy_n(batch.tokens.begin(), n, host_step_.begin() + kTokens * T);
+  std::copy_n(batch.positions.begin(), n, host_step_.begin() + kPositions * T);
+  std::copy_n(batch.slots.begin(), n, host_step_.begin() + kSlots * T);
+  std::copy(batch.logit_rows.begin(), batch.logit_rows.end(), host_step_.begin() + kLogitRows * T);
+  backend_->upload(step_ints_.data(), host_step_.data(), host_step_.size() * sizeof(int));
 }
 
 std::span<const float> LlamaModel::forward(const StepBatch& batch) {
   const int n = batch.size();
   GS_CHECK(n >= 1 && n <= limits_.max_step_tokens,
            "a step of " << n << " tokens exceeds the step limit of " << limits_.max_step_tokens);
-  const int dim = config_.dim;
-  for (int t = 0; t < n; ++t) {
-    const int token = batch.tokens[t];
-    GS_CHECK(token >= 0 && token < config_.vocab_size,
-             "token id " << token << " is outside the vocabulary of " << config_.vocab_size);
-    weights_.token_embedding.copy_row(token, x_.data() + static_cast<std::size_t>(t) * dim);
-    lengths_[t] = batch.positions[t] + 1;
-  }
+  GS_CHECK(batch.positions.size() == batch.tokens.size() && batch.slots.size() == batch.tokens.size() &&
+               batch.logit_rows.size() <= batch.tokens.size(),
+           "a step batch's tokens, positions and slots differ in length");
+  upload_step(batch);
+  const int T = limits_.max_step_tokens;
+  backend_->embed(weights_.token_embedding.view(), step_ints_.as<int>() + kTokens * T, n, x_.as<float>());
   for (int l = 0; l < config_.n_layers; ++l) {
-    attention_block(l, batch);
+    attention_block(l, n);
     mlp_block(l, n);
   }
-  lm_head(batch);
-  if (comm_.rank() != 0) return {};
-  return {logits_.data(), batch.logit_rows.size() * static_cast<std::size_t>(config_.vocab_size)};
+  const int rows = static_cast<int>(batch.logit_rows.size());
+  lm_head(rows);
+  if (channel_.rank() != 0) return {};
+  const std::size_t count = static_cast<std::size_t>(rows) * config_.vocab_size;
+  if (host_logits_.empty()) return {logits_.as<float>(), count};
+  backend_->download(host_logits_.data(), logits_.data(), count * sizeof(float));
+  return {host_logits_.data(), count};
 }
 
-void LlamaModel::attention_block(int l, const StepBatch& batch) {
+void LlamaModel::all_reduce(float* partial, int n) {
+  if (channel_.size() == 1) return;
+  channel_.all_reduce_sum({partial, static_cast<std::size_t>(n) * config_.dim, kernels::ScalarType::f32,
+                           backend_->memory_space()},
+                          backend_->stream());
+}
+
+void LlamaModel::attention_block(int l, int n) {
   const LayerWeights& w = weights_.layers[l];
-  const int n = batch.size(), dim = config_.dim, d = config_.head_dim;
+  const int dim = config_.dim, d = config_.head_dim, T = limits_.max_step_tokens;
   const int q_heads = shard_.q_heads.size(), kv_heads = shard_.kv_heads.size();
   kernels::Backend& be = *backend_;
+  const int* ints = step_ints_.as<int>();
+  const int* positions = ints + kPositions * T;
+  float *x = x_.as<float>(), *xn = xn_.as<float>(), *q = q_.as<float>(), *k = k_.as<float>(),
+        *v = v_.as<float>();
 
-  be.rmsnorm(x_.data(), w.attn_norm.data(), xn_.data(), n, dim, config_.norm_eps);
-  be.matmul(xn_.data(), w.wq.view(), w.bq.empty() ? nullptr : w.bq.data(), q_.data(), n);
-  be.matmul(xn_.data(), w.wk.view(), w.bk.empty() ? nullptr : w.bk.data(), k_.data(), n);
-  be.matmul(xn_.data(), w.wv.view(), w.bv.empty() ? nullptr : w.bv.data(), v_.data(), n);
-  be.rope(q_.data(), n, q_heads, d, batch.positions.data(), rope_.cos.data(), rope_.sin.data());
-  be.rope(k_.data(), n, kv_heads, d, batch.positions.data(), rope_.cos.data(), rope_.sin.data());
-  cache_.store(l, n, batch.slots.data(), batch.positions.data(), k_.data(), v_.data());
+  be.rmsnorm(x, w.attn_norm.as<float>(), xn, n, dim, config_.norm_eps);
+  be.matmul(xn, w.wq.view(), floats_or_null(w.bq), q, n);
+  be.matmul(xn, w.wk.view(), floats_or_null(w.bk), k, n);
+  be.matmul(xn, w.wv.view(), floats_or_null(w.bv), v, n);
+  be.rope(q, n, q_heads, d, positions, rope_cos_.as<float>(), rope_sin_.as<float>());
+  be.rope(k, n, kv_heads, d, positions, rope_cos_.as<float>(), rope_sin_.as<float>());
+  be.store_kv(*cache_, l, {n, k, v, ints + kSlots * T, positions});
 
   kernels::AttentionBatch attention;
   attention.n_tokens = n;
   attention.n_q_heads = q_heads;
   attention.head_dim = d;
-  attention.q = q_.data();
-  attention.out = attn_.data();
-  attention.kv_of_q = kv_of_q_.data();
-  attention.slots = batch.slots.data();
-  attention.lengths = lengths_.data();
+  attention.q = q;
+  attention.out = attn_.as<float>();
+  attention.kv_of_q = kv_of_q_.as<int>();
+  attention.slots = ints + kSlots * T;
+  attention.lengths = ints + kLengths * T;
   attention.scale = 1.0f / std::sqrt(static_cast<float>(d));
-  be.attention(attention, cache_.view(l));
+  be.attention(attention, *cache_, l);
 
   // wo holds only this rank's head columns: the product is a partial sum.
-  be.matmul(attn_.data(), w.wo.view(), nullptr, partial_.data(), n);
-  const std::span<float> partial(partial_.data(), static_cast<std::size_t>(n) * dim);
-  if (comm_.size() > 1) comm_.all_reduce_sum(partial);
-  be.add(x_.data(), partial_.data(), partial.size());
+  be.matmul(attn_.as<float>(), w.wo.view(), nullptr, partial_.as<float>(), n);
+  all_reduce(partial_.as<float>(), n);
+  be.add(x, partial_.as<float>(), static_cast<std::size_t>(n) * dim);
 }
 
 void LlamaModel::mlp_block(int l, int n) {
   const LayerWeights& w = weights_.layers[l];
   const int dim = config_.dim, ffn = shard_.ffn.size();
   kernels::Backend& be = *backend_;
+  float *x = x_.as<float>(), *xn = xn_.as<float>(), *gate = gate_.as<float>(), *up = up_.as<float>();
 
-  be.rmsnorm(x_.data(), w.ffn_norm.data(), xn_.data(), n, dim, config_.norm_eps);
-  be.matmul(xn_.data(), w.w_gate.view(), nullptr, gate_.data(), n);
-  be.matmul(xn_.data(), w.w_up.view(), nullptr, up_.data(), n);
-  be.swiglu(gate_.data(), up_.data(), gate_.data(), static_cast<std::size_t>(n) * ffn);
-  be.matmul(gate_.data(), w.w_down.view(), nullptr, partial_.data(), n);
-  const std::span<float> partial(partial_.data(), static_cast<std::size_t>(n) * dim);
-  if (comm_.size() > 1) comm_.all_reduce_sum(partial);
-  be.add(x_.data(), partial_.data(), partial.size());
+  be.rmsnorm(x, w.ffn_norm.as<float>(), xn, n, dim, config_.norm_eps);
+  be.matmul(xn, w.w_gate.view(), nullptr, gate, n);
+  be.matmul(xn, w.w_up.view(), nullptr, up, n);
+  be.swiglu(gate, up, gate, static_cast<std::size_t>(n) * ffn);
+  be.matmul(gate, w.w_down.view(), nullptr, partial_.as<float>(), n);
+  all_reduce(partial_.as<float>(), n);
+  be.add(x, partial_.as<float>(), static_cast<std::size_t>(n) * dim);
 }
 
-void LlamaModel::lm_head(const StepBatch& batch) {
-  const int rows = static_cast<int>(batch.logit_rows.size());
+void LlamaModel::lm_head(int rows) {
   if (rows == 0) return;
   const int dim = config_.dim, vocab = config_.vocab_size, local_vocab = shard_.vocab.size();
-  for (int i = 0; i < rows; ++i)
-    std::copy_n(x_.data() + static_cast<std::size_t>(batch.logit_rows[i]) * dim, dim,
-                partial_.data() + static_cast<std::size_t>(i) * dim);
-  backend_->rmsnorm(partial_.data(), weights_.final_norm.data(), xn_.data(), rows, dim,
-                    config_.norm_eps);
+  const int T = limits_.max_step_tokens;
+  kernels::Backend& be = *backend_;
+  float* selected = partial_.as<float>();
+  be.gather_rows(x_.as<float>(), dim, step_ints_.as<int>() + kLogitRows * T, rows, selected);
+  be.rmsnorm(selected, weights_.final_norm.as<float>(), xn_.as<float>(), rows, dim, config_.norm_eps);
   const kernels::WeightMatrix head =
       config_.tied_embeddings ? weights_.token_embedding.view().row_slice(shard_.vocab.begin, local_vocab)
                               : weights_.lm_head.view();
-  backend_->matmul(xn_.data(), head, nullptr, local_logits_.data(), rows);
+  be.matmul(xn_.as<float>(), head, nullptr, local_logits_.as<float>(), rows);
 
-  const std::span<const float> local(local_logits_.data(), static_cast<std::size_t>(rows) * local_vocab);
-  if (comm_.size() == 1) {
-    std::copy(local.begin(), local.end(), logits_.begin());
+  const std::size_t local_count = static_cast<std::size_t>(rows) * local_vocab;
+  if (channel_.size() == 1) {
+    be.copy_columns(local_logits_.as<float>(), rows, local_vocab, logits_.as<float>(), vocab, 0);
     return;
   }
-  for (int r = 0; r < comm_.size(); ++r) gather_counts_[r] = rows * plan_.rank(r).vocab.size();
-  comm_.gather(local, gathered_, gather_counts_, 0);
-  if (comm_.rank() != 0) return;
+  for (int r = 0; r < channel_.size(); ++r) gather_counts_[r] = rows * plan_.rank(r).vocab.size();
+  const kernels::MemorySpace space = be.memory_space();
+  channel_.gather({local_logits_.data(), local_count, kernels::ScalarType::f32, space},
+                  {gathered_.data(), static_cast<std::size_t>(rows) * vocab, kernels::ScalarType::f32, space},
+                  gather_counts_, 0, be.stream());
+  if (channel_.rank() != 0) return;
   // gathered_ is rank-major, (rows, vocab_r) per rank: interleave into (rows, vocab).
   std::size_t offset = 0;
-  for (int r = 0; r < comm_.size(); ++r) {
+  for (int r = 0; r < channel_.size(); ++r) {
     const IndexRange slice = plan_.rank(r).vocab;
-    for (int i = 0; i < rows; ++i)
-      std::copy_n(gathered_.data() + offset + static_cast<std::size_t>(i) * slice.size(), slice.size(),
-                  logits_.data() + static_cast<std::size_t>(i) * vocab + slice.begin);
+    be.copy_columns(gathered_.as<float>() + offset, rows, slice.size(), logits_.as<float>(), vocab, slice.begin);
     offset += static_cast<std::size_t>(rows) * slice.size();
   }
 }

@@ -1,23 +1,23 @@
 // LlamaModel: one rank's part of a decoder-only Llama-family model.
 //
 // Each layer is the local layer with the rank's head and MLP counts plus two
-// all-reduces (after the attention output projection and after the MLP down
-// projection); the LM head computes the rank's vocabulary slice and rank 0 gathers
-// the logits. All activation buffers are sized once for the largest step.
+// all-reduces on the tensor channel (after the attention output projection and
+// after the MLP down projection); the LM head computes the rank's vocabulary slice
+// and rank 0 gathers the logits. Weights, activations and the KV cache live in the
+// backend's memory; activation buffers are sized once for the largest step.
 #pragma once
 
 #include <memory>
 #include <span>
 #include <vector>
 
-#include "engine/kv_cache.h"
+#include "engine/checkpoint/weight_source.h"
 #include "engine/llama_weights.h"
 #include "engine/model_config.h"
-#include "engine/rope_table.h"
 #include "engine/step_batch.h"
 #include "kernels/backend.h"
-#include "parallel/communicator.h"
 #include "parallel/shard_plan.h"
+#include "parallel/tensor_channel.h"
 
 namespace gs {
 
@@ -27,52 +27,69 @@ struct ModelLimits {
   int max_step_tokens = 1;  // tokens per forward step (prefill chunk size)
 };
 
+// What a backend for `rank` of `plan` must be ready for under `limits`.
+kernels::BackendLimits backend_limits(const ShardPlan& plan, int rank, const ModelLimits& limits);
+
 class LlamaModel {
  public:
-  LlamaModel(const ModelConfig& config, const ShardPlan& plan, Communicator& comm,
-             LlamaWeights weights, const ModelLimits& limits, kernels::BackendKind backend);
+  // weights must have been loaded into `backend`.
+  LlamaModel(const ModelConfig& config, const ShardPlan& plan, TensorChannel& channel,
+             std::unique_ptr<kernels::Backend> backend, LlamaWeights weights, const ModelLimits& limits);
+
+  // Makes the backend, copies this rank's slices out of source into it (the caller
+  // may then close source) as `weights`, and builds the model.
+  static std::unique_ptr<LlamaModel> load(const WeightSource& source, const ShardPlan& plan,
+                                          TensorChannel& channel, const ModelLimits& limits,
+                                          kernels::BackendKind backend,
+                                          kernels::WeightType weights = kernels::WeightType::f32);
 
   const ModelConfig& config() const { return config_; }
   const ModelLimits& limits() const { return limits_; }
   const ShardPlan& plan() const { return plan_; }
   std::int64_t weight_bytes() const { return weights_.bytes(); }
-  std::int64_t kv_cache_bytes() const { return cache_.bytes(); }
+  std::int64_t kv_cache_bytes() const { return cache_->bytes(); }
 
   // Runs one step on every rank (all ranks call it with the same batch). On rank 0
-  // returns the logits of batch.logit_rows, (n_logit_rows, vocab); elsewhere empty.
+  // returns the logits of batch.logit_rows, (n_logit_rows, vocab), in host memory;
+  // elsewhere empty.
   std::span<const float> forward(const StepBatch& batch);
 
  private:
-  void attention_block(int layer, const StepBatch& batch);
+  void upload_step(const StepBatch& batch);
+  void attention_block(int layer, int n);
   void mlp_block(int layer, int n);
-  void lm_head(const StepBatch& batch);
+  void all_reduce(float* partial, int n);
+  void lm_head(int rows);
 
   ModelConfig config_;
   ShardPlan plan_;
   RankShard shard_;
-  Communicator& comm_;
+  TensorChannel& channel_;
+  std::unique_ptr<kernels::Backend> backend_;
   LlamaWeights weights_;
   ModelLimits limits_;
-  std::unique_ptr<kernels::Backend> backend_;
-  KvCache cache_;
-  RopeTable rope_;
-  std::vector<int> kv_of_q_;  // (q_local) local KV head of each local query head
+  std::unique_ptr<kernels::KvCache> cache_;
   std::vector<int> gather_counts_;  // per rank: logit floats it contributes
+  std::vector<int> host_step_;      // (5, T): the step's ints, staged for one upload
 
-  // Activations, (max_step_tokens, ...) each.
-  std::vector<float> x_;        // (T, dim) residual stream
-  std::vector<float> xn_;       // (T, dim) normalised
-  std::vector<float> q_;        // (T, q_local*d)
-  std::vector<float> k_;        // (T, kv_local*d)
-  std::vector<float> v_;        // (T, kv_local*d)
-  std::vector<float> attn_;     // (T, q_local*d)
-  std::vector<float> partial_;  // (T, dim) a row-parallel product owed an all-reduce
-  std::vector<float> gate_;     // (T, ffn_local)
-  std::vector<float> up_;       // (T, ffn_local)
-  std::vector<int> lengths_;    // (T) attended positions per token
-  std::vector<float> local_logits_;   // (T, vocab_local)
-  std::vector<float> gathered_;       // rank 0: (T, vocab) in rank-major order
-  std::vector<float> logits_;         // rank 0: (T, vocab)
+  // In backend memory.
+  kernels::Buffer rope_cos_, rope_sin_;  // (capacity, head_dim / 2)
+  kernels::Buffer kv_of_q_;              // (q_local) int: local KV head of each local query head
+  kernels::Buffer step_ints_;            // (5, T) int: tokens, positions, slots, lengths, logit rows
+  // Activations, (T = max_step_tokens, ...) f32 each.
+  kernels::Buffer x_;        // (T, dim) residual stream
+  kernels::Buffer xn_;       // (T, dim) normalised
+  kernels::Buffer q_;        // (T, q_local*d)
+  kernels::Buffer k_;        // (T, kv_local*d)
+  kernels::Buffer v_;        // (T, kv_local*d)
+  kernels::Buffer attn_;     // (T, q_local*d)
+  kernels::Buffer partial_;  // (T, dim) a row-parallel product owed an all-reduce
+  kernels::Buffer gate_;     // (T, ffn_local)
+  kernels::Buffer up_;       // (T, ffn_local)
+  kernels::Buffer local_logits_;  // (T, vocab_local)
+  kernels::Buffer gathered_;      // rank 0: (T, vocab) in rank-major order
+  kernels::Buffer logits_;        // rank 0: (T, vocab)
+  std::vector<float> host_logits_;  // rank 0, device backends: (T, vocab) downloaded
 };
 
 }  // namespace gs

@@ -17,9 +17,9 @@ std::int64_t head_row(int head, int i, int d, bool unpermute) {
 }
 
 // A (rows, cols.size()) matrix whose row i is columns cols of checkpoint row source_row(i).
-StoredMatrix load_matrix(const TensorView& t, int rows, IndexRange cols,
+StoredMatrix load_matrix(kernels::Backend& backend, const TensorView& t, int rows, IndexRange cols,
                          const std::function<std::int64_t(int)>& source_row, kernels::WeightType type) {
-  StoredMatrix m(type, rows, cols.size());
+  StoredMatrix m(backend, type, rows, cols.size());
   std::vector<float> row(cols.size());
   for (int i = 0; i < rows; ++i) {
     read_row_f32(t, source_row(i), cols.begin, cols.end, row.data());
@@ -29,44 +29,47 @@ StoredMatrix load_matrix(const TensorView& t, int rows, IndexRange cols,
 }
 
 // Rows [rows.begin, rows.end) of a matrix, whole.
-StoredMatrix load_rows(const TensorView& t, IndexRange rows, kernels::WeightType type) {
-  return load_matrix(t, rows.size(), {0, static_cast<int>(t.cols())},
+StoredMatrix load_rows(kernels::Backend& backend, const TensorView& t, IndexRange rows,
+                       kernels::WeightType type) {
+  return load_matrix(backend, t, rows.size(), {0, static_cast<int>(t.cols())},
                      [&](int i) { return rows.begin + i; }, type);
 }
 
 // Columns [cols.begin, cols.end) of every row of a matrix.
-StoredMatrix load_columns(const TensorView& t, IndexRange cols, kernels::WeightType type) {
-  return load_matrix(t, static_cast<int>(t.rows()), cols, [](int i) { return i; }, type);
+StoredMatrix load_columns(kernels::Backend& backend, const TensorView& t, IndexRange cols,
+                          kernels::WeightType type) {
+  return load_matrix(backend, t, static_cast<int>(t.rows()), cols, [](int i) { return i; }, type);
 }
 
 // The rows of whole heads [heads.begin, heads.end) of a (n_heads*d, cols) matrix.
-StoredMatrix load_head_rows(const TensorView& t, IndexRange heads, int d, bool unpermute,
-                            kernels::WeightType type) {
-  return load_matrix(t, heads.size() * d, {0, static_cast<int>(t.cols())},
+StoredMatrix load_head_rows(kernels::Backend& backend, const TensorView& t, IndexRange heads, int d,
+                            bool unpermute, kernels::WeightType type) {
+  return load_matrix(backend, t, heads.size() * d, {0, static_cast<int>(t.cols())},
                      [&](int i) { return head_row(heads.begin + i / d, i % d, d, unpermute); }, type);
 }
 
 // A whole 1-D tensor (a norm).
-std::vector<float> load_vector(const TensorView& t) {
+kernels::Buffer load_vector(kernels::Backend& backend, const TensorView& t) {
   std::vector<float> out(t.rows());
   read_row_f32(t, 0, 0, t.rows(), out.data());
-  return out;
+  return backend.upload_copy(out.data(), out.size());
 }
 
 // The elements of whole heads of a (n_heads*d) bias.
-std::vector<float> load_head_vector(const TensorView& t, IndexRange heads, int d, bool unpermute) {
+kernels::Buffer load_head_vector(kernels::Backend& backend, const TensorView& t, IndexRange heads, int d,
+                                 bool unpermute) {
   std::vector<float> out(static_cast<std::size_t>(heads.size()) * d);
   for (int i = 0; i < static_cast<int>(out.size()); ++i) {
     const std::int64_t src = head_row(heads.begin + i / d, i % d, d, unpermute);
     read_row_f32(t, 0, src, src + 1, &out[i]);
   }
-  return out;
+  return backend.upload_copy(out.data(), out.size());
 }
 
 }  // namespace
 
 LlamaWeights LlamaWeights::load(const WeightSource& source, const ShardPlan& plan, int rank,
-                                kernels::WeightType type) {
+                                kernels::Backend& backend, kernels::WeightType type) {
   const ModelConfig& config = source.config();
   const RankShard& shard = plan.rank(rank);
   const int d = config.head_dim;
@@ -74,41 +77,41 @@ LlamaWeights LlamaWeights::load(const WeightSource& source, const ShardPlan& pla
 
   LlamaWeights w;
   const TensorView embedding = source.tensor(WeightKind::token_embedding);
-  w.token_embedding = load_rows(embedding, {0, static_cast<int>(embedding.rows())}, type);
-  w.final_norm = load_vector(source.tensor(WeightKind::final_norm));
-  if (!config.tied_embeddings) w.lm_head = load_rows(source.tensor(WeightKind::lm_head), shard.vocab, type);
+  w.token_embedding = load_rows(backend, embedding, {0, static_cast<int>(embedding.rows())}, type);
+  w.final_norm = load_vector(backend, source.tensor(WeightKind::final_norm));
+  if (!config.tied_embeddings) w.lm_head = load_rows(backend, source.tensor(WeightKind::lm_head), shard.vocab, type);
 
   w.layers.resize(config.n_layers);
   for (int l = 0; l < config.n_layers; ++l) {
     LayerWeights& layer = w.layers[l];
     auto tensor = [&](WeightKind kind) { return source.tensor(kind, l); };
-    layer.attn_norm = load_vector(tensor(WeightKind::attn_norm));
-    layer.wq = load_head_rows(tensor(WeightKind::wq), shard.q_heads, d, unpermute, type);
-    layer.wk = load_head_rows(tensor(WeightKind::wk), shard.kv_heads, d, unpermute, type);
-    layer.wv = load_head_rows(tensor(WeightKind::wv), shard.kv_heads, d, false, type);
+    layer.attn_norm = load_vector(backend, tensor(WeightKind::attn_norm));
+    layer.wq = load_head_rows(backend, tensor(WeightKind::wq), shard.q_heads, d, unpermute, type);
+    layer.wk = load_head_rows(backend, tensor(WeightKind::wk), shard.kv_heads, d, unpermute, type);
+    layer.wv = load_head_rows(backend, tensor(WeightKind::wv), shard.kv_heads, d, false, type);
     if (config.qkv_bias) {
-      layer.bq = load_head_vector(tensor(WeightKind::bq), shard.q_heads, d, unpermute);
-      layer.bk = load_head_vector(tensor(WeightKind::bk), shard.kv_heads, d, unpermute);
-      layer.bv = load_head_vector(tensor(WeightKind::bv), shard.kv_heads, d, false);
+      layer.bq = load_head_vector(backend, tensor(WeightKind::bq), shard.q_heads, d, unpermute);
+      layer.bk = load_head_vector(backend, tensor(WeightKind::bk), shard.kv_heads, d, unpermute);
+      layer.bv = load_head_vector(backend, tensor(WeightKind::bv), shard.kv_heads, d, false);
     }
-    layer.wo = load_columns(tensor(WeightKind::wo), {shard.q_heads.begin * d, shard.q_heads.end * d}, type);
-    layer.ffn_norm = load_vector(tensor(WeightKind::ffn_norm));
-    layer.w_gate = load_rows(tensor(WeightKind::w_gate), shard.ffn, type);
-    layer.w_up = load_rows(tensor(WeightKind::w_up), shard.ffn, type);
-    layer.w_down = load_columns(tensor(WeightKind::w_down), shard.ffn, type);
+    layer.wo = load_columns(backend, tensor(WeightKind::wo), {shard.q_heads.begin * d, shard.q_heads.end * d}, type);
+    layer.ffn_norm = load_vector(backend, tensor(WeightKind::ffn_norm));
+    layer.w_gate = load_rows(backend, tensor(WeightKind::w_gate), shard.ffn, type);
+    layer.w_up = load_rows(backend, tensor(WeightKind::w_up), shard.ffn, type);
+    layer.w_down = load_columns(backend, tensor(WeightKind::w_down), shard.ffn, type);
   }
   return w;
 }
 
 std::int64_t LlamaWeights::bytes() const {
-  std::int64_t total = token_embedding.bytes() + lm_head.bytes();
-  std::size_t floats = final_norm.size();
+  std::int64_t total = token_embedding.bytes() + lm_head.bytes() + final_norm.bytes();
   for (const LayerWeights& l : layers) {
     for (const StoredMatrix* m : {&l.wq, &l.wk, &l.wv, &l.wo, &l.w_gate, &l.w_up, &l.w_down})
       total += m->bytes();
-    for (const std::vector<float>* v : {&l.attn_norm, &l.bq, &l.bk, &l.bv, &l.ffn_norm}) floats += v->size();
+    for (const kernels::Buffer* v : {&l.attn_norm, &l.bq, &l.bk, &l.bv, &l.ffn_norm})
+      total += static_cast<std::int64_t>(v->bytes());
   }
-  return total + static_cast<std::int64_t>(floats * sizeof(float));
+  return total;
 }
 
 }  // namespace gs

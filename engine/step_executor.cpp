@@ -14,7 +14,7 @@ std::span<std::byte> bytes_of(std::vector<int>& v, std::size_t count) {
 }
 }  // namespace
 
-StepExecutor::StepExecutor(LlamaModel& model, Communicator& comm)
+StepExecutor::StepExecutor(LlamaModel& model, ControlChannel& comm)
     : model_(model), comm_(comm), header_(3), payload_(4 * model.limits().max_step_tokens) {
   const std::size_t T = model.limits().max_step_tokens;
   received_.tokens.reserve(T);

@@ -10,13 +10,13 @@
 
 #include "engine/llama_model.h"
 #include "engine/step_batch.h"
-#include "parallel/communicator.h"
+#include "parallel/control_channel.h"
 
 namespace gs {
 
 class StepExecutor {
  public:
-  StepExecutor(LlamaModel& model, Communicator& comm);
+  StepExecutor(LlamaModel& model, ControlChannel& comm);
 
   LlamaModel& model() { return model_; }
   // Rank 0: sends the batch to the other ranks, runs it, returns its logits
@@ -32,7 +32,7 @@ class StepExecutor {
   void send_header(int command, int n_tokens, int n_logit_rows);
 
   LlamaModel& model_;
-  Communicator& comm_;
+  ControlChannel& comm_;
   std::vector<int> header_;   // (3)
   std::vector<int> payload_;  // (3 * max_step_tokens + max_step_tokens)
   StepBatch received_;

@@ -1,15 +1,65 @@
 #include "kernels/backend.h"
 
+#include <algorithm>
+#include <cstring>
 #include <vector>
 
 #include "kernels/check.h"
 #include "kernels/cpu/fast.h"
+#include "kernels/cpu/host_memory.h"
+#include "kernels/cpu/kv_layout.h"
 #include "kernels/cpu/reference.h"
+#ifdef GROUPSHARD_WITH_CUDA
+#include "kernels/cuda/cuda_backend.h"
+#endif
 
 namespace gs::kernels {
 namespace {
 
-class ReferenceBackend final : public Backend {
+// What the two CPU backends share: host memory, plain copies, the tiled KV layout.
+class HostBackend : public Backend {
+ public:
+  MemorySpace memory_space() const override { return MemorySpace::host; }
+  Buffer allocate(std::size_t bytes) override { return cpu::allocate_pages(bytes); }
+  void upload(void* dst, const void* src, std::size_t bytes) override { std::memcpy(dst, src, bytes); }
+  void download(void* dst, const void* src, std::size_t bytes) override { std::memcpy(dst, src, bytes); }
+
+  void embed(const WeightMatrix& table, const int* tokens, int n, float* x) override {
+    for (int t = 0; t < n; ++t) {
+      float* row = x + static_cast<std::size_t>(t) * table.cols;
+      for (int c = 0; c < table.cols; ++c) row[c] = table.at(tokens[t], c);
+    }
+  }
+  void gather_rows(const float* x, int cols, const int* rows, int n, float* out) override {
+    for (int i = 0; i < n; ++i)
+      std::copy_n(x + static_cast<std::size_t>(rows[i]) * cols, cols, out + static_cast<std::size_t>(i) * cols);
+  }
+  void copy_columns(const float* block, int rows, int block_cols, float* out, int out_cols,
+                    int col_begin) override {
+    for (int r = 0; r < rows; ++r)
+      std::copy_n(block + static_cast<std::size_t>(r) * block_cols, block_cols,
+                  out + static_cast<std::size_t>(r) * out_cols + col_begin);
+  }
+
+  std::unique_ptr<KvCache> make_kv_cache(const KvCacheShape& shape) override {
+    return std::make_unique<CpuKvCache>(shape);
+  }
+  void store_kv(KvCache& cache, int layer, const KvRows& rows) override {
+    own(cache).store(layer, rows);
+  }
+
+ protected:
+  static const CpuKvCache& own(const KvCache& cache) {
+    const auto* mine = dynamic_cast<const CpuKvCache*>(&cache);
+    GS_CHECK(mine != nullptr, "a KV cache made by another backend was passed to a CPU backend");
+    return *mine;
+  }
+  static CpuKvCache& own(KvCache& cache) {
+    return const_cast<CpuKvCache&>(own(static_cast<const KvCache&>(cache)));
+  }
+};
+
+class ReferenceBackend final : public HostBackend {
  public:
   std::string name() const override { return "reference"; }
 
@@ -28,12 +78,12 @@ class ReferenceBackend final : public Backend {
     ref::swiglu(gate, up, out, n);
   }
   void add(float* y, const float* x, std::size_t n) override { ref::add(y, x, n); }
-  void attention(const AttentionBatch& batch, const KvCacheView& kv) override {
-    ref::gqa_attention(batch, kv);
+  void attention(const AttentionBatch& batch, const KvCache& cache, int layer) override {
+    ref::gqa_attention(batch, own(cache).view(layer));
   }
 };
 
-class CpuBackend final : public Backend {
+class CpuBackend final : public HostBackend {
  public:
   explicit CpuBackend(const BackendLimits& limits)
       : limits_(limits),
@@ -60,13 +110,13 @@ class CpuBackend final : public Backend {
     cpu::swiglu(gate, up, out, n);
   }
   void add(float* y, const float* x, std::size_t n) override { cpu::add(y, x, n); }
-  void attention(const AttentionBatch& batch, const KvCacheView& kv) override {
+  void attention(const AttentionBatch& batch, const KvCache& cache, int layer) override {
     // Scratch is per thread: grow it once if set_threads raised the count after
     // construction, rather than failing a run that was configured in that order.
     const std::size_t needed =
         cpu::gqa_attention_scratch_floats(limits_.max_q_per_kv, limits_.cache_capacity);
     if (attention_scratch_.size() < needed) attention_scratch_.resize(needed);
-    cpu::gqa_attention(batch, kv, attention_scratch_);
+    cpu::gqa_attention(batch, own(cache).view(layer), attention_scratch_);
   }
 
  private:
@@ -77,7 +127,7 @@ class CpuBackend final : public Backend {
 
 }  // namespace
 
-std::unique_ptr<Backend> make_backend(BackendKind kind, const BackendLimits& limits) {
+std::unique_ptr<Backend> make_backend(BackendKind kind, const BackendLimits& limits, int device) {
   GS_CHECK(limits.max_q_per_kv >= 1 && limits.cache_capacity >= 1,
            "backend limits must be positive (max_q_per_kv "
                << limits.max_q_per_kv << ", cache_capacity " << limits.cache_capacity << ")");
@@ -86,6 +136,13 @@ std::unique_ptr<Backend> make_backend(BackendKind kind, const BackendLimits& lim
       return std::make_unique<ReferenceBackend>();
     case BackendKind::cpu:
       return std::make_unique<CpuBackend>(limits);
+    case BackendKind::cuda:
+#ifdef GROUPSHARD_WITH_CUDA
+      return cuda::make_backend(device, limits);
+#else
+      GS_FAIL("--backend cuda: this groupshard was built without CUDA (GROUPSHARD_CUDA=OFF, or no nvcc, "
+              "cuBLAS and NCCL at build time); rebuild with -DGROUPSHARD_CUDA=ON or use --backend cpu");
+#endif
   }
   GS_FAIL("unknown backend kind " << static_cast<int>(kind));
 }

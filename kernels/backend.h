@@ -1,6 +1,8 @@
-// Backend: the ops a model layer needs, behind one small interface, so the model
-// code is the same on the reference CPU kernels, the fast CPU kernels and (later)
-// CUDA. A backend is created for one rank's shapes and owns its scratch memory.
+// Backend: the memory and the ops a model layer needs, behind one small interface,
+// so the model code is the same on the reference CPU kernels, the fast CPU kernels
+// and CUDA. A backend owns its memory: it allocates the buffers the model holds
+// (weights, activations, KV cache), and every op takes pointers into them; only
+// upload and download cross between host memory and the backend's.
 #pragma once
 
 #include <cstddef>
@@ -8,6 +10,8 @@
 #include <string>
 
 #include "kernels/attention_batch.h"
+#include "kernels/buffer.h"
+#include "kernels/kv_cache.h"
 #include "kernels/weight_matrix.h"
 
 namespace gs::kernels {
@@ -17,6 +21,32 @@ class Backend {
   virtual ~Backend() = default;
   virtual std::string name() const = 0;
 
+  // Memory.
+  virtual MemorySpace memory_space() const = 0;
+  virtual Stream stream() const { return nullptr; }
+  virtual Buffer allocate(std::size_t bytes) = 0;  // zeroed
+  // dst (backend memory) <- src (host memory, e.g. a mapped checkpoint).
+  virtual void upload(void* dst, const void* src, std::size_t bytes) = 0;
+  // dst (host memory) <- src (backend memory); waits for the ops that write src.
+  virtual void download(void* dst, const void* src, std::size_t bytes) = 0;
+  // A new buffer holding a copy of `count` host values.
+  template <typename T>
+  Buffer upload_copy(const T* values, std::size_t count) {
+    Buffer b = allocate(count * sizeof(T));
+    if (count > 0) upload(b.data(), values, count * sizeof(T));
+    return b;
+  }
+
+  // Data movement that used to be host loops in the model.
+  // x (n, table.cols) = rows tokens[0..n) of table, widened to f32.
+  virtual void embed(const WeightMatrix& table, const int* tokens, int n, float* x) = 0;
+  // out (n, cols) = rows rows[0..n) of x (·, cols).
+  virtual void gather_rows(const float* x, int cols, const int* rows, int n, float* out) = 0;
+  // Columns [col_begin, col_begin + block_cols) of out (rows, out_cols) = block (rows, block_cols).
+  virtual void copy_columns(const float* block, int rows, int block_cols, float* out, int out_cols,
+                            int col_begin) = 0;
+
+  // Math.
   // y (n, w.rows) = x (n, w.cols) · wᵀ + bias (may be null); w f32 or bf16.
   virtual void matmul(const float* x, const WeightMatrix& w, const float* bias, float* y,
                       int n) = 0;
@@ -26,7 +56,11 @@ class Backend {
                     const float* cos_table, const float* sin_table) = 0;
   virtual void swiglu(const float* gate, const float* up, float* out, std::size_t n) = 0;
   virtual void add(float* y, const float* x, std::size_t n) = 0;
-  virtual void attention(const AttentionBatch& batch, const KvCacheView& kv) = 0;
+
+  // KV cache, in this backend's own layout.
+  virtual std::unique_ptr<KvCache> make_kv_cache(const KvCacheShape& shape) = 0;
+  virtual void store_kv(KvCache& cache, int layer, const KvRows& rows) = 0;
+  virtual void attention(const AttentionBatch& batch, const KvCache& cache, int layer) = 0;
 };
 
 // Sizes a backend must be ready for, known once the ShardPlan and cache are fixed.
@@ -35,8 +69,9 @@ struct BackendLimits {
   int cache_capacity = 1; // positions per sequence
 };
 
-enum class BackendKind { reference, cpu };
+enum class BackendKind { reference, cpu, cuda };
 
-std::unique_ptr<Backend> make_backend(BackendKind kind, const BackendLimits& limits);
+// device: which visible GPU a CUDA backend runs on (ignored by the CPU backends).
+std::unique_ptr<Backend> make_backend(BackendKind kind, const BackendLimits& limits, int device = 0);
 
 }  // namespace gs::kernels

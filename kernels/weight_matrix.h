@@ -9,12 +9,15 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "kernels/scalar_type.h"
+
 namespace gs::kernels {
 
-enum class WeightType { f32, bf16 };
+// A weight's storage type (activations are always f32 on the CPU backends).
+using WeightType = ScalarType;
 
-inline std::size_t weight_type_size(WeightType type) { return type == WeightType::bf16 ? 2 : 4; }
-inline const char* weight_type_name(WeightType type) { return type == WeightType::bf16 ? "bf16" : "f32"; }
+inline std::size_t weight_type_size(WeightType type) { return scalar_size(type); }
+inline const char* weight_type_name(WeightType type) { return scalar_name(type); }
 
 // Exact: every bf16 value is an f32 value.
 inline float widen_bf16(std::uint16_t bits) { return std::bit_cast<float>(std::uint32_t(bits) << 16); }

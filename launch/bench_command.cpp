@@ -14,7 +14,7 @@
 #include "launch/collective_phase.h"
 #include "launch/model_setup.h"
 #include "launch/progress.h"
-#include "parallel/timed_communicator.h"
+#include "parallel/timed_tensor_channel.h"
 
 namespace gs {
 
@@ -42,16 +42,14 @@ RunConfig resolve_bench_config(const BenchOptions& o) {
 
 // Every rank measures at once, as the ranks of a tp job share the memory system.
 // Rank 0's figure is the yardstick: it holds the largest slices.
-double measure_stream(Communicator& comm) {
+double measure_stream(ControlChannel& comm) {
   comm.barrier();
   return bench::measure_read_bandwidth(bench::default_stream_bytes(), kStreamRuns);
 }
 
-int print_stream(double mine, int threads, Communicator& comm) {
-  const float value = static_cast<float>(mine);
-  std::vector<float> all(comm.size());
-  const std::vector<int> ones(comm.size(), 1);
-  comm.gather(std::span<const float>(&value, 1), all, ones, 0);
+int print_stream(double mine, int threads, ControlChannel& comm) {
+  std::vector<double> all(comm.size());
+  comm.all_gather(std::as_bytes(std::span(&mine, 1)), std::as_writable_bytes(std::span(all)));
   if (comm.rank() != 0) return 0;
   double total = 0;
   for (int r = 0; r < comm.size(); ++r) {
@@ -83,7 +81,7 @@ struct BenchSetup {
 
 // Checks the arguments and opens or generates the model, with one verdict for all
 // ranks. Only the config is set for --stream.
-BenchSetup set_up(const BenchOptions& o, Communicator& comm) {
+BenchSetup set_up(const BenchOptions& o, ControlChannel& comm) {
   BenchSetup s;
   run_collective_phase(comm, [&] {
     s.config = resolve_bench_config(o);
@@ -115,15 +113,16 @@ BenchSetup set_up(const BenchOptions& o, Communicator& comm) {
 // One batch and context: every rank loads its slice with a cache sized for the
 // case; rank 0 measures and returns the record, the others serve its steps.
 std::optional<bench::BenchRecord> run_case(const BenchOptions& o, const BenchSetup& s,
-                                           TimedCommunicator& comm, const bench::DecodeCase& c,
+                                           ControlChannel& comm, TimedTensorChannel& tensors,
+                                           const bench::DecodeCase& c,
                                            const bench::DecodeSettings& settings, Progress* progress) {
   std::unique_ptr<LlamaModel> model;
   run_collective_phase(comm, [&] {
     RunConfig::Runtime runtime = s.config.runtime;
     runtime.max_seq_len = c.context + settings.gen_tokens;
     runtime.max_batch = c.batch;
-    model = load_model(*s.source, *s.plan, comm, model_limits(runtime, s.source->config(), c.batch),
-                       s.backend, s.weight_type);
+    model = LlamaModel::load(*s.source, *s.plan, tensors, model_limits(runtime, s.source->config(), c.batch),
+                             s.backend, s.weight_type);
   });
   StepExecutor executor(*model, comm);
   if (comm.rank() != 0) {
@@ -131,7 +130,7 @@ std::optional<bench::BenchRecord> run_case(const BenchOptions& o, const BenchSet
     return std::nullopt;
   }
   const bench::DecodeMeasurement measurement =
-      bench::run_decode_benchmark(executor, comm, c, settings, [&](int tokens) { progress->add(tokens); });
+      bench::run_decode_benchmark(executor, tensors, c, settings, [&](int tokens) { progress->add(tokens); });
   executor.stop();
 
   bench::BenchRecord r;
@@ -167,10 +166,10 @@ Subcommand add_bench_command(CLI::App& app, BenchOptions& o) {
   cmd->add_option("--json", o.json, "write the results as a JSON array to FILE");
   cmd->add_option("--csv", o.csv, "append the results to the CSV FILE (header once)");
   cmd->add_flag("--stream", o.stream, "only measure the memory read bandwidth of each rank (GB/s)");
-  return {cmd, [&o](Communicator& comm) { return run_bench(o, comm); }};
+  return {cmd, [&o](ControlChannel& comm) { return run_bench(o, comm); }};
 }
 
-int run_bench(const BenchOptions& o, Communicator& comm) {
+int run_bench(const BenchOptions& o, ControlChannel& comm) {
   const BenchSetup setup = set_up(o, comm);
   const double stream_before = measure_stream(comm);
   if (o.stream) return print_stream(stream_before, setup.config.runtime.threads, comm);
@@ -187,12 +186,13 @@ int run_bench(const BenchOptions& o, Communicator& comm) {
     options.unit = "tokens";
     progress.emplace(tokens, options);
   }
-  TimedCommunicator timed(comm);
+  const std::unique_ptr<TensorChannel> tensors = open_tensor_channel(setup.config.runtime, comm);
+  TimedTensorChannel timed(*tensors);
   std::vector<bench::BenchRecord> records;
   for (int batch : o.batch) {
     for (int context : o.context) {
       std::optional<bench::BenchRecord> record =
-          run_case(o, setup, timed, {batch, context}, settings, progress ? &*progress : nullptr);
+          run_case(o, setup, comm, timed, {batch, context}, settings, progress ? &*progress : nullptr);
       if (record) records.push_back(std::move(*record));
     }
   }

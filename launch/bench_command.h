@@ -13,7 +13,7 @@
 
 #include "launch/common_options.h"
 #include "launch/subcommand.h"
-#include "parallel/communicator.h"
+#include "parallel/control_channel.h"
 
 namespace gs {
 
@@ -32,6 +32,6 @@ struct BenchOptions {
 };
 
 Subcommand add_bench_command(CLI::App& app, BenchOptions& options);
-int run_bench(const BenchOptions& options, Communicator& comm);
+int run_bench(const BenchOptions& options, ControlChannel& comm);
 
 }  // namespace gs

@@ -9,7 +9,7 @@
 #include <string>
 
 #include "kernels/check.h"
-#include "parallel/communicator.h"
+#include "parallel/control_channel.h"
 
 namespace gs {
 
@@ -18,7 +18,7 @@ struct PhaseFailed : Error {
 };
 
 template <typename Phase>
-void run_collective_phase(Communicator& comm, Phase&& phase) {
+void run_collective_phase(ControlChannel& comm, Phase&& phase) {
   std::optional<std::string> error;
   try {
     phase();

@@ -147,10 +147,10 @@ Subcommand add_convert_command(CLI::App& app, ConvertOptions& o) {
   cmd->add_option("--dtype", o.dtype, "f32 (default), f16 or bf16");
   cmd->add_option("--tokenizer", o.tokenizer, "tokenizer to copy (default: beside the model)");
   cmd->add_flag("--force", o.force, "replace the checkpoint files of an existing --out");
-  return {cmd, [&o](Communicator& comm) { return run_convert(o, comm); }};
+  return {cmd, [&o](ControlChannel& comm) { return run_convert(o, comm); }};
 }
 
-int run_convert(const ConvertOptions& o, Communicator& comm) {
+int run_convert(const ConvertOptions& o, ControlChannel& comm) {
   // Converting is file I/O on one machine: rank 0 does it while any other ranks
   // wait for its verdict, so every rank ends, with one message, either way.
   std::string summary;

@@ -9,7 +9,7 @@
 #include <CLI/CLI.hpp>
 
 #include "launch/subcommand.h"
-#include "parallel/communicator.h"
+#include "parallel/control_channel.h"
 
 namespace gs {
 
@@ -25,6 +25,6 @@ struct ConvertOptions {
 };
 
 Subcommand add_convert_command(CLI::App& app, ConvertOptions& options);
-int run_convert(const ConvertOptions& options, Communicator& comm);
+int run_convert(const ConvertOptions& options, ControlChannel& comm);
 
 }  // namespace gs

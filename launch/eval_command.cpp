@@ -45,13 +45,14 @@ Subcommand add_eval_command(CLI::App& app, EvalOptions& o) {
   cmd->add_option("--max-tokens", o.max_tokens, "evaluate at most this many tokens, from the start");
   cmd->add_option("--context", o.context, "window length in tokens (default: the KV cache's positions)");
   cmd->add_flag("--json", o.json, "one JSON object on stdout");
-  return {cmd, [&o](Communicator& comm) { return run_eval(o, comm); }};
+  return {cmd, [&o](ControlChannel& comm) { return run_eval(o, comm); }};
 }
 
-int run_eval(const EvalOptions& o, Communicator& comm) {
+int run_eval(const EvalOptions& o, ControlChannel& comm) {
   RunConfig config;
   std::vector<int> tokens;
   std::optional<ShardPlan> plan;
+  std::unique_ptr<TensorChannel> tensors;
   std::unique_ptr<LlamaModel> model;
   int context = 0;
 
@@ -86,7 +87,8 @@ int run_eval(const EvalOptions& o, Communicator& comm) {
       tokens = tokenizer->encode(read_text_file(o.text), false);
       if (o.max_tokens && static_cast<std::size_t>(*o.max_tokens) < tokens.size()) tokens.resize(*o.max_tokens);
     }
-    model = load_model(*source, *plan, comm, limits, backend, weight_type);
+    tensors = open_tensor_channel(config.runtime, comm);
+    model = LlamaModel::load(*source, *plan, *tensors, limits, backend, weight_type);
   });
 
   StepExecutor executor(*model, comm);

@@ -10,7 +10,7 @@
 
 #include "launch/common_options.h"
 #include "launch/subcommand.h"
-#include "parallel/communicator.h"
+#include "parallel/control_channel.h"
 
 namespace gs {
 
@@ -23,6 +23,6 @@ struct EvalOptions {
 };
 
 Subcommand add_eval_command(CLI::App& app, EvalOptions& options);
-int run_eval(const EvalOptions& options, Communicator& comm);
+int run_eval(const EvalOptions& options, ControlChannel& comm);
 
 }  // namespace gs

@@ -79,15 +79,16 @@ Subcommand add_generate_command(CLI::App& app, GenerateOptions& o) {
   cmd->add_option("--seed", o.seed, "random seed for sampling");
   cmd->add_flag("--ignore-eos", o.ignore_eos, "continue through EOS/BOS tokens");
   cmd->add_flag("--json", o.json, "one JSON object per prompt on stdout");
-  return {cmd, [&o](Communicator& comm) { return run_generate(o, comm); }};
+  return {cmd, [&o](ControlChannel& comm) { return run_generate(o, comm); }};
 }
 
-int run_generate(const GenerateOptions& o, Communicator& comm) {
+int run_generate(const GenerateOptions& o, ControlChannel& comm) {
   RunConfig config;
   GenerationOptions generation;
   std::unique_ptr<Tokenizer> tokenizer;
   std::vector<std::vector<int>> prompts;
   std::optional<ShardPlan> plan;
+  std::unique_ptr<TensorChannel> tensors;
   std::unique_ptr<LlamaModel> model;
 
   run_collective_phase(comm, [&] {
@@ -124,7 +125,8 @@ int run_generate(const GenerateOptions& o, Communicator& comm) {
       for (const std::string& ids : o.prompt_ids) prompts.push_back(parse_ids(ids));
       check_prompts(prompts, generation.max_tokens, limits, model_config.vocab_size);
     }
-    model = load_model(*source, *plan, comm, limits, backend, weight_type);
+    tensors = open_tensor_channel(config.runtime, comm);
+    model = LlamaModel::load(*source, *plan, *tensors, limits, backend, weight_type);
   });
 
   StepExecutor executor(*model, comm);

@@ -9,7 +9,7 @@
 
 #include "launch/common_options.h"
 #include "launch/subcommand.h"
-#include "parallel/communicator.h"
+#include "parallel/control_channel.h"
 
 namespace gs {
 
@@ -27,6 +27,6 @@ struct GenerateOptions {
 };
 
 Subcommand add_generate_command(CLI::App& app, GenerateOptions& options);
-int run_generate(const GenerateOptions& options, Communicator& comm);
+int run_generate(const GenerateOptions& options, ControlChannel& comm);
 
 }  // namespace gs

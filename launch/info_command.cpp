@@ -77,10 +77,10 @@ Subcommand add_info_command(CLI::App& app, InfoOptions& o) {
   cmd->add_option("--tp", o.tp, "tensor-parallel ranks to plan for (no mpirun needed)");
   cmd->add_option("--strategy", o.strategy, "group (default) or replicate");
   cmd->add_flag("--json", o.json, "print JSON instead of a table");
-  return {cmd, [&o](Communicator& comm) { return run_info(o, comm); }};
+  return {cmd, [&o](ControlChannel& comm) { return run_info(o, comm); }};
 }
 
-int run_info(const InfoOptions& o, Communicator& comm) {
+int run_info(const InfoOptions& o, ControlChannel& comm) {
   std::unique_ptr<WeightSource> source;
   std::optional<ShardPlan> plan;
   run_collective_phase(comm, [&] {

@@ -7,7 +7,7 @@
 #include <CLI/CLI.hpp>
 
 #include "launch/subcommand.h"
-#include "parallel/communicator.h"
+#include "parallel/control_channel.h"
 
 namespace gs {
 
@@ -19,6 +19,6 @@ struct InfoOptions {
 };
 
 Subcommand add_info_command(CLI::App& app, InfoOptions& options);
-int run_info(const InfoOptions& options, Communicator& comm);
+int run_info(const InfoOptions& options, ControlChannel& comm);
 
 }  // namespace gs

@@ -18,11 +18,11 @@
 #include "launch/info_command.h"
 #include "launch/plan_command.h"
 #include "launch/subcommand.h"
-#include "parallel/mpi_communicator.h"
+#include "parallel/mpi_channels.h"
 
 namespace {
 
-int run(int argc, char** argv, gs::Communicator& comm) {
+int run(int argc, char** argv, gs::ControlChannel& comm) {
   CLI::App app{"groupshard: tensor-parallel inference for grouped-query-attention models"};
   app.require_subcommand(1);
   // Each subcommand registers its flags and returns how to run it once parsed.
@@ -57,7 +57,7 @@ int run(int argc, char** argv, gs::Communicator& comm) {
 
 int main(int argc, char** argv) {
   gs::MpiSession mpi(&argc, &argv);
-  gs::MpiCommunicator world(MPI_COMM_WORLD);
+  gs::MpiControlChannel world(MPI_COMM_WORLD);
   try {
     return run(argc, argv, world);
   } catch (const gs::PhaseFailed& e) {

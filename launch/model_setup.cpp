@@ -7,7 +7,7 @@
 
 #include "kernels/check.h"
 #include "kernels/cpu/fast.h"
-#include "parallel/mpi_communicator.h"
+#include "parallel/mpi_channels.h"
 
 namespace gs {
 
@@ -73,11 +73,8 @@ void print_resolved_config(const RunConfig& config, const ShardPlan& plan) {
   for (const std::string& note : plan.notes()) std::cerr << "# plan: " << note << "\n";
 }
 
-std::unique_ptr<LlamaModel> load_model(const WeightSource& source, const ShardPlan& plan,
-                                       Communicator& comm, const ModelLimits& limits,
-                                       kernels::BackendKind backend, kernels::WeightType weights) {
-  LlamaWeights sliced = LlamaWeights::load(source, plan, comm.rank(), weights);
-  return std::make_unique<LlamaModel>(source.config(), plan, comm, std::move(sliced), limits, backend);
+std::unique_ptr<TensorChannel> open_tensor_channel(const RunConfig::Runtime&, ControlChannel&) {
+  return std::make_unique<MpiTensorChannel>(MPI_COMM_WORLD);
 }
 
 }  // namespace gs

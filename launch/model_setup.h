@@ -10,7 +10,8 @@
 #include "engine/llama_model.h"
 #include "engine/tokenizer/tokenizer.h"
 #include "launch/run_config.h"
-#include "parallel/communicator.h"
+#include "parallel/control_channel.h"
+#include "parallel/tensor_channel.h"
 
 namespace gs {
 
@@ -32,14 +33,10 @@ kernels::BackendKind backend_from_name(const std::string& name);
 // runtime.weight_dtype: f32 or bf16; throws naming the valid values.
 kernels::WeightType weight_type_from_name(const std::string& name);
 
-// Copies this rank's slices out of source (which the caller may then close),
-// storing matrices as `weights`.
+// The channel the model's collectives use: MPI over host memory on CPU ranks.
+std::unique_ptr<TensorChannel> open_tensor_channel(const RunConfig::Runtime& runtime, ControlChannel& control);
+
 // --verbose: the resolved config and the plan's notes on stderr (rank 0 calls it).
 void print_resolved_config(const RunConfig& config, const ShardPlan& plan);
-
-std::unique_ptr<LlamaModel> load_model(const WeightSource& source, const ShardPlan& plan,
-                                       Communicator& comm, const ModelLimits& limits,
-                                       kernels::BackendKind backend,
-                                       kernels::WeightType weights = kernels::WeightType::f32);
 
 }  // namespace gs

@@ -39,10 +39,10 @@ Subcommand add_plan_command(CLI::App& app, PlanOptions& o) {
   cmd->add_option("--tflops", o.tflops, "dense compute peak in TFLOPS (overrides the profile; cpu has none)");
   cmd->add_flag("--json", o.json, "print JSON instead of a table");
   cmd->add_flag("--sweep-groups", o.sweep_groups, "one row per G = 1, 2, 4, ... H: MQA, GQA-G, MHA");
-  return {cmd, [&o](Communicator& comm) { return run_plan(o, comm); }};
+  return {cmd, [&o](ControlChannel& comm) { return run_plan(o, comm); }};
 }
 
-int run_plan(const PlanOptions& o, Communicator& comm) {
+int run_plan(const PlanOptions& o, ControlChannel& comm) {
   planner::PlanReport report;
   std::vector<planner::SweepEntry> sweep;
   std::optional<planner::DecodeCost> cost;

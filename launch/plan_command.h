@@ -9,7 +9,7 @@
 #include <CLI/CLI.hpp>
 
 #include "launch/subcommand.h"
-#include "parallel/communicator.h"
+#include "parallel/control_channel.h"
 
 namespace gs {
 
@@ -31,6 +31,6 @@ struct PlanOptions {
 };
 
 Subcommand add_plan_command(CLI::App& app, PlanOptions& options);
-int run_plan(const PlanOptions& options, Communicator& comm);
+int run_plan(const PlanOptions& options, ControlChannel& comm);
 
 }  // namespace gs

@@ -6,13 +6,13 @@
 
 #include <CLI/CLI.hpp>
 
-#include "parallel/communicator.h"
+#include "parallel/control_channel.h"
 
 namespace gs {
 
 struct Subcommand {
   CLI::App* app = nullptr;
-  std::function<int(Communicator&)> run;
+  std::function<int(ControlChannel&)> run;
 };
 
 }  // namespace gs

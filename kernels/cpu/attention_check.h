@@ -3,6 +3,7 @@
 #pragma once
 
 #include "kernels/attention_batch.h"
+#include "kernels/cpu/kv_layout.h"
 
 namespace gs::kernels {
 

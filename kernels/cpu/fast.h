@@ -11,6 +11,7 @@
 #include <span>
 
 #include "kernels/attention_batch.h"
+#include "kernels/cpu/kv_layout.h"
 #include "kernels/weight_matrix.h"
 
 namespace gs::kernels::cpu {

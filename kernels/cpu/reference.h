@@ -8,6 +8,7 @@
 #include <cstddef>
 
 #include "kernels/attention_batch.h"
+#include "kernels/cpu/kv_layout.h"
 #include "kernels/weight_matrix.h"
 
 namespace gs::kernels::ref {

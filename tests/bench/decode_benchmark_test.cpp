@@ -14,7 +14,7 @@
 #include "bench/random_model_shape.h"
 #include "bench/random_weight_source.h"
 #include "launch/model_setup.h"
-#include "parallel/mpi_communicator.h"
+#include "parallel/mpi_channels.h"
 
 namespace gs::bench {
 namespace {
@@ -30,8 +30,8 @@ struct Outcome {
 };
 
 Outcome run_case(int groups, ShardStrategy strategy, const DecodeCase& c, const DecodeSettings& s) {
-  MpiCommunicator world(MPI_COMM_WORLD);
-  TimedCommunicator timed(world);
+  MpiChannels world(MPI_COMM_WORLD);
+  TimedTensorChannel timed(world.tensors);
   const RandomModelShape shape =
       parse_random_model_shape("h=" + std::to_string(kHeads) + ",g=" + std::to_string(groups) + ",d=" +
                                std::to_string(kHeadDim) + ",layers=" + std::to_string(kLayers) +
@@ -41,8 +41,8 @@ Outcome run_case(int groups, ShardStrategy strategy, const DecodeCase& c, const 
   const ShardPlan plan = ShardPlan::make(config.shape(), world.size(), strategy);
   // Prefill chunks of 8 tokens: a context of 20 takes three steps.
   const ModelLimits limits{c.batch, c.context + s.gen_tokens, 8};
-  const std::unique_ptr<LlamaModel> model = load_model(*source, plan, timed, limits, kernels::BackendKind::cpu);
-  StepExecutor executor(*model, timed);
+  const std::unique_ptr<LlamaModel> model = LlamaModel::load(*source, plan, timed, limits, kernels::BackendKind::cpu);
+  StepExecutor executor(*model, world);
   Outcome out;
   out.weight_bytes = model->weight_bytes();
   out.plan_weight_bytes = plan.footprint(world.rank(), 4).weight_bytes;

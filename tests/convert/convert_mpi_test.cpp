@@ -11,7 +11,7 @@
 #include "../engine/naive_llama.h"
 #include "engine/convert/checkpoint_conversion.h"
 #include "expected_conversion.h"
-#include "parallel/mpi_communicator.h"
+#include "parallel/mpi_channels.h"
 
 namespace gs::testing {
 namespace {
@@ -31,7 +31,7 @@ constexpr int kSteps = 8;
 // A scratch folder every rank sees, made by rank 0.
 class SharedDir {
  public:
-  explicit SharedDir(Communicator& comm) : comm_(comm) {
+  explicit SharedDir(ControlChannel& comm) : comm_(comm) {
     path_ = std::filesystem::temp_directory_path() /
             ("groupshard_convert_test_np" + std::to_string(comm.size()));
     if (comm.rank() == 0) {
@@ -48,14 +48,14 @@ class SharedDir {
   std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
 
  private:
-  Communicator& comm_;
+  ControlChannel& comm_;
   std::filesystem::path path_;
 };
 
 // Runs `work` on rank 0 (writing files) and gives every rank its error, if any,
 // so that no rank goes on to wait for files that will never come.
 template <typename Work>
-std::optional<std::string> on_rank0(Communicator& comm, Work&& work) {
+std::optional<std::string> on_rank0(ControlChannel& comm, Work&& work) {
   std::optional<std::string> error;
   if (comm.rank() == 0) {
     try {
@@ -68,7 +68,7 @@ std::optional<std::string> on_rank0(Communicator& comm, Work&& work) {
 }
 
 TEST(ConvertedModels, SameTokensAndLogitsAtEveryTpAsTheNaiveForward) {
-  MpiCommunicator world(MPI_COMM_WORLD), self(MPI_COMM_SELF);
+  MpiChannels world(MPI_COMM_WORLD), self(MPI_COMM_SELF);
   SharedDir dir(world);
   const DenseWeights mha = random_dense_weights(tiny_config(8, 8), 31);
   struct Case {
@@ -103,7 +103,7 @@ TEST(ConvertedModels, SameTokensAndLogitsAtEveryTpAsTheNaiveForward) {
 }
 
 TEST(ConvertedModels, ExpandedToMhaGivesTheOriginalLogits) {
-  MpiCommunicator world(MPI_COMM_WORLD);
+  MpiChannels world(MPI_COMM_WORLD);
   SharedDir dir(world);
   const DenseWeights gqa = random_dense_weights(tiny_config(8, 2), 32);
   const std::optional<std::string> error = on_rank0(world, [&] {
@@ -121,7 +121,7 @@ TEST(ConvertedModels, ExpandedToMhaGivesTheOriginalLogits) {
 }
 
 TEST(ConvertedModels, HalfPrecisionOutputsLoadAndStayClose) {
-  MpiCommunicator world(MPI_COMM_WORLD);
+  MpiChannels world(MPI_COMM_WORLD);
   SharedDir dir(world);
   const DenseWeights mha = random_dense_weights(tiny_config(8, 8), 33);
   const std::optional<std::string> error = on_rank0(world, [&] {

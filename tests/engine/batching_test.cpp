@@ -5,18 +5,18 @@
 
 #include "engine/generator.h"
 #include "engine_harness.h"
-#include "parallel/mpi_communicator.h"
+#include "parallel/mpi_channels.h"
 
 namespace gs::testing {
 namespace {
 
-std::vector<Completion> generate(const WeightSource& source, Communicator& comm,
+std::vector<Completion> generate(const WeightSource& source, MpiChannels& comm,
                                  const std::vector<std::vector<int>>& prompts,
                                  const GenerationOptions& options, int slots, int step_tokens) {
   const ShardPlan plan = ShardPlan::make(source.config().shape(), comm.size(), ShardStrategy::group);
-  LlamaModel model(source.config(), plan, comm, LlamaWeights::load(source, plan, comm.rank()),
-                   {slots, source.config().max_seq_len, step_tokens}, kernels::BackendKind::cpu);
-  StepExecutor executor(model, comm);
+  const std::unique_ptr<LlamaModel> model = LlamaModel::load(
+      source, plan, comm.tensors, {slots, source.config().max_seq_len, step_tokens}, kernels::BackendKind::cpu);
+  StepExecutor executor(*model, comm);
   if (comm.rank() != 0) {
     executor.serve();
     return {};
@@ -39,7 +39,7 @@ class Generation : public ::testing::Test {
 };
 
 TEST_F(Generation, BatchedPromptsEqualPromptsAlone) {
-  MpiCommunicator world(MPI_COMM_WORLD);
+  MpiChannels world(MPI_COMM_WORLD);
   GenerationOptions options;
   options.max_tokens = 10;
   // Two slots for three prompts: the third waits for a slot; prefill in chunks of 3.
@@ -58,7 +58,7 @@ TEST_F(Generation, BatchedPromptsEqualPromptsAlone) {
 }
 
 TEST_F(Generation, SeededSamplingIsTheSameAtEveryTp) {
-  MpiCommunicator world(MPI_COMM_WORLD), self(MPI_COMM_SELF);
+  MpiChannels world(MPI_COMM_WORLD), self(MPI_COMM_SELF);
   GenerationOptions options;
   options.max_tokens = 16;
   options.sampling = {0.9f, 40, 0.95f, 12345};
@@ -74,16 +74,16 @@ TEST_F(Generation, SeededSamplingIsTheSameAtEveryTp) {
 }
 
 TEST_F(Generation, StopsAtAStopToken) {
-  MpiCommunicator self(MPI_COMM_SELF);
+  MpiChannels self(MPI_COMM_SELF);
   GenerationOptions options;
   options.max_tokens = 10;
   const std::vector<Completion> free_run = generate(*source_, self, {prompts_[0]}, options, 1, 16);
   const int stop = free_run[0].tokens.at(3);
   // Re-run with that token as a stop id: generation ends before it.
   const ShardPlan plan = ShardPlan::make(source_->config().shape(), 1, ShardStrategy::group);
-  LlamaModel model(source_->config(), plan, self, LlamaWeights::load(*source_, plan, 0), {1, 64, 16},
-                   kernels::BackendKind::cpu);
-  StepExecutor executor(model, self);
+  const std::unique_ptr<LlamaModel> model =
+      LlamaModel::load(*source_, plan, self.tensors, {1, 64, 16}, kernels::BackendKind::cpu);
+  StepExecutor executor(*model, self);
   Generator generator(executor, {stop});
   const std::vector<Completion> stopped = generator.generate({prompts_[0]}, options);
   const auto first_stop = std::find(free_run[0].tokens.begin(), free_run[0].tokens.end(), stop);

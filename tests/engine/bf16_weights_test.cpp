@@ -8,7 +8,7 @@
 #include "engine/checkpoint/dtype.h"
 #include "engine_harness.h"
 #include "kernels/check.h"
-#include "parallel/mpi_communicator.h"
+#include "parallel/mpi_channels.h"
 
 namespace gs::testing {
 namespace {
@@ -60,7 +60,7 @@ std::vector<Case> cases() {
 }
 
 TEST(Bf16Weights, MatchF32WeightsRoundedToBf16AndStayCloseToF32) {
-  MpiCommunicator world(MPI_COMM_WORLD);
+  MpiChannels world(MPI_COMM_WORLD);
   for (const Case& c : cases()) {
     try {
       ShardPlan::make(c.config.shape(), world.size(), ShardStrategy::group);

@@ -23,7 +23,7 @@ ModelConfig tiny_config(int heads, int kv_heads, int head_dim, int layers) {
   return c;
 }
 
-GreedyTrace run_greedy(const WeightSource& source, Communicator& comm,
+GreedyTrace run_greedy(const WeightSource& source, MpiChannels& comm,
                        const std::vector<int>& prompt, int steps, const RunSettings& settings) {
   const ModelConfig& config = source.config();
   const ShardPlan plan = ShardPlan::make(config.shape(), comm.size(), settings.strategy);
@@ -31,8 +31,9 @@ GreedyTrace run_greedy(const WeightSource& source, Communicator& comm,
   limits.slots = 1;
   limits.capacity = std::min<int>(config.max_seq_len, static_cast<int>(prompt.size()) + steps);
   limits.max_step_tokens = settings.max_step_tokens;
-  LlamaModel model(config, plan, comm, LlamaWeights::load(source, plan, comm.rank(), settings.weights),
-                   limits, settings.backend);
+  const std::unique_ptr<LlamaModel> loaded =
+      LlamaModel::load(source, plan, comm.tensors, limits, settings.backend, settings.weights);
+  LlamaModel& model = *loaded;
   StepExecutor executor(model, comm);
   if (comm.rank() != 0) {
     executor.serve();

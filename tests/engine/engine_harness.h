@@ -7,7 +7,7 @@
 
 #include "engine/checkpoint/dense_weights.h"
 #include "kernels/backend.h"
-#include "parallel/communicator.h"
+#include "parallel/mpi_channels.h"
 #include "parallel/shard_plan.h"
 
 namespace gs::testing {
@@ -28,7 +28,7 @@ struct RunSettings {
 
 // Prefills `prompt`, then decodes `steps` greedy tokens with the model sharded over
 // comm (tp = comm.size()). Collective: every rank calls it; rank 0 gets the trace.
-GreedyTrace run_greedy(const WeightSource& source, Communicator& comm,
+GreedyTrace run_greedy(const WeightSource& source, MpiChannels& comm,
                        const std::vector<int>& prompt, int steps, const RunSettings& settings = {});
 
 double max_abs_diff(std::span<const float> a, std::span<const float> b);

@@ -8,7 +8,7 @@
 #include <mpi.h>
 
 #include "engine_harness.h"
-#include "parallel/mpi_communicator.h"
+#include "parallel/mpi_channels.h"
 
 namespace gs::testing {
 namespace {
@@ -36,7 +36,7 @@ DenseWeights expand_to_mha(const DenseWeights& gqa) {
 }
 
 TEST(Exactness, GqaExpandedToMhaGivesTheSameLogits) {
-  MpiCommunicator world(MPI_COMM_WORLD);
+  MpiChannels world(MPI_COMM_WORLD);
   for (const int groups : {1, 2, 4}) {
     const ModelConfig config = tiny_config(8, groups);
     const std::vector<int> valid = ShardPlan::valid_group_tp(config.shape());

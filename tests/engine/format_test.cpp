@@ -8,7 +8,7 @@
 
 #include "engine/checkpoint/dtype.h"
 #include "engine_harness.h"
-#include "parallel/mpi_communicator.h"
+#include "parallel/mpi_channels.h"
 
 namespace gs::testing {
 namespace {
@@ -21,7 +21,7 @@ constexpr double kSameWeights = 1e-6;
 constexpr double kF16Tolerance = 0.02;
 constexpr double kBf16Tolerance = 0.1;
 
-std::filesystem::path shared_temp_dir(Communicator& comm) {
+std::filesystem::path shared_temp_dir(ControlChannel& comm) {
   const std::filesystem::path dir = std::filesystem::temp_directory_path() /
                                     ("groupshard_format_test_np" + std::to_string(comm.size()));
   if (comm.rank() == 0) {
@@ -44,7 +44,7 @@ DenseWeights rounded(const DenseWeights& w, DType dtype) {
 }
 
 TEST(Formats, Llama2cAndSafetensorsAgree) {
-  MpiCommunicator world(MPI_COMM_WORLD);
+  MpiChannels world(MPI_COMM_WORLD);
   const std::filesystem::path dir = shared_temp_dir(world);
   const DenseWeights weights = random_dense_weights(tiny_config(8, 4), 2024);
   if (world.rank() == 0) {

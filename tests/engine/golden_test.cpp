@@ -11,7 +11,7 @@
 
 #include "engine_harness.h"
 #include "kernels/check.h"
-#include "parallel/mpi_communicator.h"
+#include "parallel/mpi_channels.h"
 
 namespace gs::testing {
 namespace {
@@ -28,7 +28,7 @@ class Golden : public ::testing::TestWithParam<std::tuple<GoldenModel, ShardStra
 
 TEST_P(Golden, GreedyIdsAndFirstStepLogProbsMatch) {
   const auto [model, strategy] = GetParam();
-  MpiCommunicator world(MPI_COMM_WORLD);
+  MpiChannels world(MPI_COMM_WORLD);
   const std::unique_ptr<WeightSource> source = open_checkpoint(std::string(GS_SHARED_DIR) + "/" + model.checkpoint);
   try {
     ShardPlan::make(source->config().shape(), world.size(), strategy);

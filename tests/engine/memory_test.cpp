@@ -10,6 +10,7 @@
 
 #include "engine/checkpoint/dense_weights.h"
 #include "engine/llama_weights.h"
+#include "kernels/backend.h"
 
 namespace gs {
 namespace {
@@ -39,8 +40,9 @@ Loaded load_rank(const std::filesystem::path& path, int tp, int rank,
                  kernels::WeightType type = kernels::WeightType::f32) {
   const std::unique_ptr<WeightSource> source = open_checkpoint(path);
   const ShardPlan plan = ShardPlan::make(source->config().shape(), tp, ShardStrategy::group);
+  const auto backend = kernels::make_backend(kernels::BackendKind::cpu, {});
   const long before = rss_anon_kib();
-  const LlamaWeights weights = LlamaWeights::load(*source, plan, rank, type);
+  const LlamaWeights weights = LlamaWeights::load(*source, plan, rank, *backend, type);
   return {rss_anon_kib() - before, weights.bytes()};
 }
 

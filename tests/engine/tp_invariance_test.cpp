@@ -6,7 +6,7 @@
 #include "engine_harness.h"
 #include "kernels/check.h"
 #include "naive_llama.h"
-#include "parallel/mpi_communicator.h"
+#include "parallel/mpi_channels.h"
 
 namespace gs::testing {
 namespace {
@@ -39,7 +39,7 @@ class TpInvariance : public ::testing::TestWithParam<std::tuple<Shape, ShardStra
 
 TEST_P(TpInvariance, SameTokensAndLogitsAsTpOneAndTheNaiveForward) {
   const auto [shape, strategy] = GetParam();
-  MpiCommunicator world(MPI_COMM_WORLD), self(MPI_COMM_SELF);
+  MpiChannels world(MPI_COMM_WORLD), self(MPI_COMM_SELF);
   ModelConfig config = tiny_config(shape.heads, shape.kv_heads, shape.head_dim);
   config.tied_embeddings = shape.tied;
   config.qkv_bias = shape.qkv_bias;

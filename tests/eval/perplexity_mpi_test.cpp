@@ -11,7 +11,7 @@
 #include "engine/checkpoint/dense_weights.h"
 #include "engine/perplexity.h"
 #include "engine/tokenizer/tokenizer.h"
-#include "parallel/mpi_communicator.h"
+#include "parallel/mpi_channels.h"
 
 namespace gs {
 namespace {
@@ -19,16 +19,16 @@ namespace {
 const std::string kShared = GS_SHARED_DIR;
 
 // Collective: every rank calls it; rank 0 gets the result.
-PerplexityResult perplexity_on(const WeightSource& source, Communicator& comm, const std::vector<int>& tokens,
+PerplexityResult perplexity_on(const WeightSource& source, MpiChannels& comm, const std::vector<int>& tokens,
                                int context, int max_step_tokens) {
   const ModelConfig& config = source.config();
   const ShardPlan plan = ShardPlan::make(config.shape(), comm.size(), ShardStrategy::group);
   ModelLimits limits;
   limits.capacity = context;
   limits.max_step_tokens = max_step_tokens;
-  LlamaModel model(config, plan, comm, LlamaWeights::load(source, plan, comm.rank()), limits,
-                   kernels::BackendKind::cpu);
-  StepExecutor executor(model, comm);
+  const std::unique_ptr<LlamaModel> model =
+      LlamaModel::load(source, plan, comm.tensors, limits, kernels::BackendKind::cpu);
+  StepExecutor executor(*model, comm);
   if (comm.rank() != 0) {
     executor.serve();
     return {};
@@ -64,7 +64,7 @@ TEST(Perplexity, ZeroFinalNormGivesExactlyLnVocab) {
   std::vector<int> tokens;
   for (int i = 0; i < 50; ++i) tokens.push_back((i * 37 + 5) % config.vocab_size);
 
-  MpiCommunicator world(MPI_COMM_WORLD);
+  MpiChannels world(MPI_COMM_WORLD);
   const PerplexityResult r = perplexity_on(*source, world, tokens, 16, 5);
   if (world.rank() != 0) return;
   EXPECT_EQ(r.tokens, 50);
@@ -76,7 +76,7 @@ TEST(Perplexity, ZeroFinalNormGivesExactlyLnVocab) {
 TEST(Perplexity, Stories260KMatchesGoldenLogProb) {
   // golden.json: after BOS "Once upon a time" (403 407 261 378) the next token 432
   // has log-prob -0.03170285031359314 (float64 reference of run.c).
-  MpiCommunicator world(MPI_COMM_WORLD);
+  MpiChannels world(MPI_COMM_WORLD);
   const std::unique_ptr<WeightSource> source = open_checkpoint(kShared + "/models/stories260K/stories260K.bin");
   const std::vector<int> prompt = {403, 407, 261, 378};
   std::vector<int> longer = prompt;
@@ -88,7 +88,7 @@ TEST(Perplexity, Stories260KMatchesGoldenLogProb) {
 }
 
 TEST(Perplexity, Stories260KSameForEveryTp) {
-  MpiCommunicator world(MPI_COMM_WORLD), self(MPI_COMM_SELF);
+  MpiChannels world(MPI_COMM_WORLD), self(MPI_COMM_SELF);
   const std::unique_ptr<WeightSource> source = open_checkpoint(kShared + "/models/stories260K/stories260K.bin");
   const std::vector<int> tokens = text_tokens(kShared + "/models/stories260K/tok512.bin",
                                               kShared + "/data/tinystories-valid-30k.txt", 1000);

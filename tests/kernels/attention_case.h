@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "kernels/attention_batch.h"
+#include "kernels/cpu/kv_layout.h"
 #include "tests/kernels/test_util.h"
 
 namespace gs::kernels::test {

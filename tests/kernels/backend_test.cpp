@@ -2,10 +2,36 @@
 #include "kernels/backend.h"
 
 #include "kernels/check.h"
+#include "kernels/cpu/reference.h"
 #include "tests/kernels/attention_case.h"
 
 namespace gs::kernels::test {
 namespace {
+
+// A one-layer cache of `backend` holding the case's keys and values, written
+// through store_kv one position of every slot at a time.
+std::unique_ptr<KvCache> cache_of(Backend& backend, const AttentionCase& c) {
+  std::unique_ptr<KvCache> cache =
+      backend.make_kv_cache({1, kCaseSlots, c.n_kv_heads, c.capacity, c.head_dim});
+  const KvCacheView view = c.view();
+  const std::size_t row = std::size_t(c.n_kv_heads) * c.head_dim;
+  std::vector<float> k(kCaseSlots * row), v(kCaseSlots * row);
+  std::vector<int> slots, positions(kCaseSlots);
+  for (int s = 0; s < kCaseSlots; ++s) slots.push_back(s);
+  for (int j = 0; j < c.capacity; ++j) {
+    for (int s = 0; s < kCaseSlots; ++s) {
+      positions[s] = j;
+      for (int h = 0; h < c.n_kv_heads; ++h) {
+        for (int i = 0; i < c.head_dim; ++i) {
+          k[s * row + h * c.head_dim + i] = c.k[view.head_offset(s, h) + view.key_index(j, i)];
+          v[s * row + h * c.head_dim + i] = c.v[view.head_offset(s, h) + std::size_t(j) * c.head_dim + i];
+        }
+      }
+    }
+    backend.store_kv(*cache, 0, {kCaseSlots, k.data(), v.data(), slots.data(), positions.data()});
+  }
+  return cache;
+}
 
 class BackendTest : public ::testing::Test {
  protected:
@@ -70,15 +96,24 @@ TEST_F(BackendTest, ElementwiseOpsAgree) {
   expect_close(got, want, kFloatVsDouble);
 }
 
+TEST_F(BackendTest, AttentionThroughTheBackendsCacheEqualsTheKernelOnTheSameValues) {
+  const auto c = make_attention_case({0, 0, 0, 1, 1, 2}, 3, 16, kCapacity, rng);
+  std::vector<float> direct, want;
+  ref::gqa_attention(c.batch(direct), c.view());
+  ref_backend->attention(c.batch(want), *cache_of(*ref_backend, c), 0);
+  expect_close(want, direct, 0.0);
+}
+
 TEST_F(BackendTest, AttentionAgreesEvenAfterTheThreadCountGrows) {
   const auto c = make_attention_case({0, 0, 0, 1, 1, 2}, 3, 16, kCapacity, rng);
   std::vector<float> want, got;
-  ref_backend->attention(c.batch(want), c.view());
+  ref_backend->attention(c.batch(want), *cache_of(*ref_backend, c), 0);
   for (int threads : {1, 2}) {
     ScopedThreads scoped(threads);
     auto backend = make_backend(BackendKind::cpu, limits);
+    const auto cache = cache_of(*backend, c);
     cpu::set_threads(threads + 1);  // raised after the backend sized its scratch
-    backend->attention(c.batch(got), c.view());
+    backend->attention(c.batch(got), *cache, 0);
     expect_close(got, want, kFloatVsDouble);
   }
 }
@@ -87,7 +122,49 @@ TEST_F(BackendTest, AttentionBeyondTheLimitsIsAnError) {
   // 4 query heads share a KV head; the backend was sized for 3.
   const auto c = make_attention_case(even_groups(1, 4), 1, 16, kCapacity, rng);
   std::vector<float> out;
-  EXPECT_THROW(cpu_backend->attention(c.batch(out), c.view()), gs::Error);
+  EXPECT_THROW(cpu_backend->attention(c.batch(out), *cache_of(*cpu_backend, c), 0), gs::Error);
+}
+
+TEST_F(BackendTest, StoringOutsideTheCacheIsAnError) {
+  const auto cache = cpu_backend->make_kv_cache({1, 2, 1, 4, 8});
+  const std::vector<float> row(8, 1.0f);
+  const int slot = 0, position = 4;
+  EXPECT_THROW(cpu_backend->store_kv(*cache, 0, {1, row.data(), row.data(), &slot, &position}), gs::Error);
+}
+
+TEST_F(BackendTest, MemoryRoundTripsAndDataMovementOps) {
+  for (Backend* be : {ref_backend.get(), cpu_backend.get()}) {
+    EXPECT_EQ(be->memory_space(), MemorySpace::host);
+    // Large enough to be a mapping of its own, and small: both allocation paths.
+    for (std::size_t count : {std::size_t(10), std::size_t(1) << 16}) {
+      const auto values = random_floats(count, rng);
+      Buffer b = be->upload_copy(values.data(), values.size());
+      ASSERT_EQ(b.bytes(), count * sizeof(float));
+      EXPECT_EQ(reinterpret_cast<std::uintptr_t>(b.data()) % 64, 0u);
+      std::vector<float> back(count);
+      be->download(back.data(), b.data(), b.bytes());
+      EXPECT_EQ(back, values);
+    }
+    EXPECT_TRUE(be->allocate(0).empty());
+
+    // embed widens bf16 rows exactly; gather_rows and copy_columns move whole rows/blocks.
+    const TestWeights table = random_weights(WeightType::bf16, 5, 6, rng);
+    const int tokens[] = {4, 0, 4};
+    std::vector<float> x(3 * 6);
+    be->embed(table.matrix(), tokens, 3, x.data());
+    for (int t = 0; t < 3; ++t)
+      for (int c = 0; c < 6; ++c) EXPECT_EQ(x[t * 6 + c], table.values[tokens[t] * 6 + c]);
+    const int rows[] = {2, 0};
+    std::vector<float> picked(2 * 6);
+    be->gather_rows(x.data(), 6, rows, 2, picked.data());
+    EXPECT_EQ(std::vector<float>(picked.begin(), picked.begin() + 6), std::vector<float>(x.begin() + 12, x.end()));
+    EXPECT_EQ(std::vector<float>(picked.begin() + 6, picked.end()), std::vector<float>(x.begin(), x.begin() + 6));
+    std::vector<float> wide(2 * 10, -1.0f);
+    be->copy_columns(picked.data(), 2, 6, wide.data(), 10, 3);
+    for (int r = 0; r < 2; ++r)
+      for (int c = 0; c < 10; ++c)
+        EXPECT_EQ(wide[r * 10 + c], c >= 3 && c < 9 ? picked[r * 6 + c - 3] : -1.0f) << r << "," << c;
+  }
 }
 
 TEST(MakeBackend, RejectsNonPositiveLimits) {

@@ -4,9 +4,9 @@
 
 #include <gtest/gtest.h>
 
-#include "engine/kv_cache.h"
 #include "engine/llama_weights.h"
 #include "engine/planner/decode_cost.h"
+#include "kernels/backend.h"
 #include "kernels/check.h"
 
 namespace gs::planner {
@@ -36,13 +36,17 @@ TEST_P(AgainstEngine, WeightAndKvBytesEqualWhatTheEngineAllocates) {
   const std::unique_ptr<WeightSource> source = open_checkpoint(path);
   const ShardPlan plan = ShardPlan::make(source->config().shape(), tp, ShardStrategy::group);
   ASSERT_EQ(cost.ranks.size(), static_cast<std::size_t>(tp));
+  const auto backend = kernels::make_backend(kernels::BackendKind::cpu, {});
   for (int r = 0; r < tp; ++r) {
     const RankCost& rc = cost.ranks[r];
-    EXPECT_EQ(rc.weight_bytes, LlamaWeights::load(*source, plan, r).bytes()) << "rank " << r;
+    EXPECT_EQ(rc.weight_bytes, LlamaWeights::load(*source, plan, r, *backend).bytes()) << "rank " << r;
     const ModelConfig& c = source->config();
     const int kv_local = plan.rank(r).kv_heads.size();
-    EXPECT_EQ(rc.kv_bytes_per_token, KvCache(c.n_layers, 1, kv_local, 1, c.head_dim).bytes()) << "rank " << r;
-    EXPECT_EQ(rc.kv_cache_bytes, KvCache(c.n_layers, batch, kv_local, context, c.head_dim).bytes()) << "rank " << r;
+    EXPECT_EQ(rc.kv_bytes_per_token, backend->make_kv_cache({c.n_layers, 1, kv_local, 1, c.head_dim})->bytes())
+        << "rank " << r;
+    EXPECT_EQ(rc.kv_cache_bytes,
+              backend->make_kv_cache({c.n_layers, batch, kv_local, context, c.head_dim})->bytes())
+        << "rank " << r;
   }
 }
 

@@ -1,20 +1,19 @@
-#include "parallel/communicator.h"
+#include "parallel/control_channel.h"
 
 #include <cstdint>
 #include <vector>
 
 namespace gs {
 
-std::optional<std::string> Communicator::agree_on_failure(
+std::optional<std::string> ControlChannel::agree_on_failure(
     const std::optional<std::string>& local_error) {
-  const float mine = local_error ? 1.0f : 0.0f;
-  std::vector<float> failed(size());
-  std::vector<int> ones(size(), 1);
-  all_gather(std::span<const float>(&mine, 1), failed, ones);
+  const std::byte mine{static_cast<unsigned char>(local_error ? 1 : 0)};
+  std::vector<std::byte> failed(size());
+  all_gather(std::span<const std::byte>(&mine, 1), failed);
 
   int first = -1;
   for (int r = 0; r < size() && first < 0; ++r) {
-    if (failed[r] != 0.0f) first = r;
+    if (failed[r] != std::byte{0}) first = r;
   }
   if (first < 0) return std::nullopt;
 

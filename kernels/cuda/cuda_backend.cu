@@ -1,0 +1,171 @@
+#include "kernels/cuda/cuda_backend.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "kernels/cuda/cuda_check.h"
+#include "kernels/cuda/ops.h"
+
+namespace gs::kernels::cuda {
+namespace {
+
+void free_device(void* data, std::size_t) { cudaFree(data); }
+
+// Keys and values of every layer in device memory, f32, as ops.h's DeviceKv.
+class CudaKvCache final : public KvCache {
+ public:
+  CudaKvCache(const KvCacheShape& shape, Buffer k, Buffer v) : KvCache(shape), k_(std::move(k)), v_(std::move(v)) {}
+
+  std::int64_t bytes() const override { return static_cast<std::int64_t>(k_.bytes() + v_.bytes()); }
+  DeviceKv layer(int l) const {
+    const KvCacheShape& s = shape();
+    const std::size_t floats = static_cast<std::size_t>(s.slots) * s.n_kv_heads * s.capacity * s.head_dim;
+    return {k_.as<float>() + l * floats, v_.as<float>() + l * floats, s.n_kv_heads, s.capacity, s.head_dim};
+  }
+
+ private:
+  Buffer k_, v_;  // (layers, slots, n_kv_heads, capacity, head_dim)
+};
+
+class CudaBackend final : public Backend {
+ public:
+  CudaBackend(int device, const BackendLimits& limits) : device_(device), limits_(limits) {
+    GS_CUDA_CHECK(cudaSetDevice(device));
+    GS_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
+    GS_CUBLAS_CHECK(cublasCreate(&cublas_));
+    GS_CUBLAS_CHECK(cublasSetStream(cublas_, stream_));
+    void* pinned = nullptr;
+    GS_CUDA_CHECK(cudaMallocHost(&pinned, kStagingBytes));
+    staging_ = static_cast<std::byte*>(pinned);
+  }
+  ~CudaBackend() override {
+    cudaStreamSynchronize(stream_);
+    cudaFreeHost(staging_);
+    cublasDestroy(cublas_);
+    cudaStreamDestroy(stream_);
+  }
+
+  std::string name() const override { return "cuda"; }
+  MemorySpace memory_space() const override { return MemorySpace::device; }
+  Stream stream() const override { return stream_; }
+
+  Buffer allocate(std::size_t bytes) override {
+    if (bytes == 0) return {};
+    void* p = nullptr;
+    const cudaError_t status = cudaMalloc(&p, bytes);
+    GS_CHECK(status == cudaSuccess, "out of GPU memory on device " << device_ << " allocating " << bytes
+                                                                    << " bytes: " << cudaGetErrorString(status));
+    GS_CUDA_CHECK(cudaMemsetAsync(p, 0, bytes, stream_));
+    return Buffer(p, bytes, MemorySpace::device, free_device);
+  }
+  // Through a pinned buffer, so pageable sources (a mapped checkpoint) copy at DMA speed.
+  void upload(void* dst, const void* src, std::size_t bytes) override {
+    for (std::size_t done = 0; done < bytes; done += kStagingBytes) {
+      const std::size_t part = std::min(kStagingBytes, bytes - done);
+      GS_CUDA_CHECK(cudaStreamSynchronize(stream_));  // the previous part left the staging buffer
+      std::memcpy(staging_, static_cast<const std::byte*>(src) + done, part);
+      GS_CUDA_CHECK(cudaMemcpyAsync(static_cast<std::byte*>(dst) + done, staging_, part, cudaMemcpyHostToDevice,
+                                    stream_));
+    }
+  }
+  void download(void* dst, const void* src, std::size_t bytes) override {
+    GS_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, stream_));
+    GS_CUDA_CHECK(cudaStreamSynchronize(stream_));
+  }
+
+  void embed(const WeightMatrix& table, const int* tokens, int n, float* x) override {
+    cuda::embed(table.data, table.type == WeightType::bf16, table.cols, tokens, n, x, stream_);
+  }
+  void gather_rows(const float* x, int cols, const int* rows, int n, float* out) override {
+    cuda::gather_rows(x, cols, rows, n, out, stream_);
+  }
+  void copy_columns(const float* block, int rows, int block_cols, float* out, int out_cols,
+                    int col_begin) override {
+    if (rows == 0 || block_cols == 0) return;
+    GS_CUDA_CHECK(cudaMemcpy2DAsync(out + col_begin, out_cols * sizeof(float), block, block_cols * sizeof(float),
+                                    block_cols * sizeof(float), rows, cudaMemcpyDeviceToDevice, stream_));
+  }
+
+  // cuBLAS is column-major: y (n, rows) row-major is yᵀ (rows, n) column-major = W · xᵀ,
+  // with W (rows, cols) row-major read as a transposed column-major (cols, rows).
+  void matmul(const float* x, const WeightMatrix& w, const float* bias, float* y, int n) override {
+    if (n == 0 || w.rows == 0) return;
+    const float one = 1.0f, zero = 0.0f;
+    if (w.type == WeightType::f32) {
+      GS_CUBLAS_CHECK(cublasSgemm(cublas_, CUBLAS_OP_T, CUBLAS_OP_N, w.rows, n, w.cols, &one, w.f32(), w.cols, x,
+                                  w.cols, &zero, y, w.rows));
+    } else {
+      // bf16 × bf16 with f32 accumulation and output: x is rounded to bf16 first.
+      const std::size_t count = static_cast<std::size_t>(n) * w.cols;
+      if (x_bf16_.bytes() < count * 2) x_bf16_ = allocate(count * 2);
+      cuda::f32_to_bf16(x, x_bf16_.as<std::uint16_t>(), count, stream_);
+      GS_CUBLAS_CHECK(cublasGemmEx(cublas_, CUBLAS_OP_T, CUBLAS_OP_N, w.rows, n, w.cols, &one, w.data, CUDA_R_16BF,
+                                   w.cols, x_bf16_.data(), CUDA_R_16BF, w.cols, &zero, y, CUDA_R_32F, w.rows,
+                                   CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+    }
+    if (bias != nullptr) cuda::add_bias(y, bias, n, w.rows, stream_);
+  }
+  void rmsnorm(const float* x, const float* weight, float* y, int n, int dim, float eps) override {
+    cuda::rmsnorm(x, weight, y, n, dim, eps, stream_);
+  }
+  void rope(float* x, int n_tokens, int n_heads, int head_dim, const int* positions, const float* cos_table,
+            const float* sin_table) override {
+    cuda::rope(x, n_tokens, n_heads, head_dim, positions, cos_table, sin_table, stream_);
+  }
+  void swiglu(const float* gate, const float* up, float* out, std::size_t n) override {
+    cuda::swiglu(gate, up, out, n, stream_);
+  }
+  void add(float* y, const float* x, std::size_t n) override { cuda::add(y, x, n, stream_); }
+
+  std::unique_ptr<KvCache> make_kv_cache(const KvCacheShape& shape) override {
+    const std::size_t bytes = static_cast<std::size_t>(shape.n_layers) * shape.slots * shape.n_kv_heads *
+                              shape.capacity * shape.head_dim * sizeof(float);
+    return std::make_unique<CudaKvCache>(shape, allocate(bytes), allocate(bytes));
+  }
+  void store_kv(KvCache& cache, int layer, const KvRows& rows) override {
+    cuda::store_kv(own(cache).layer(layer), cache.shape().slots, rows.n_tokens, rows.k, rows.v, rows.slots,
+                   rows.positions, stream_);
+  }
+  void attention(const AttentionBatch& batch, const KvCache& cache, int layer) override {
+    const std::size_t needed =
+        attention_partial_floats(batch.n_tokens, batch.n_q_heads, batch.head_dim, cache.shape().capacity);
+    if (partial_.bytes() < needed * sizeof(float)) partial_ = allocate(needed * sizeof(float));
+    cuda::gqa_attention(batch, own(cache).layer(layer), limits_.max_q_per_kv, partial_.as<float>(), stream_);
+  }
+
+ private:
+  static constexpr std::size_t kStagingBytes = std::size_t(16) << 20;
+
+  static const CudaKvCache& own(const KvCache& cache) {
+    const auto* mine = dynamic_cast<const CudaKvCache*>(&cache);
+    GS_CHECK(mine != nullptr, "a KV cache made by another backend was passed to the CUDA backend");
+    return *mine;
+  }
+
+  int device_;
+  BackendLimits limits_;
+  cudaStream_t stream_ = nullptr;
+  cublasHandle_t cublas_ = nullptr;
+  std::byte* staging_ = nullptr;  // (kStagingBytes) pinned host memory
+  Buffer x_bf16_;                 // activations rounded for bf16 GEMMs, grown to the largest step
+  Buffer partial_;                // attention's per-chunk partial results, grown likewise
+};
+
+}  // namespace
+
+int visible_devices() {
+  int count = 0;
+  if (cudaGetDeviceCount(&count) != cudaSuccess) return 0;
+  return count;
+}
+
+std::unique_ptr<Backend> make_backend(int device, const BackendLimits& limits) {
+  const int devices = visible_devices();
+  GS_CHECK(devices > 0, "--backend cuda: no CUDA device is visible to this process (no NVIDIA GPU or driver; "
+                        "check nvidia-smi and CUDA_VISIBLE_DEVICES), use --backend cpu");
+  GS_CHECK(device >= 0 && device < devices,
+           "runtime.device " << device << " is not one of the " << devices << " visible CUDA devices");
+  return std::make_unique<CudaBackend>(device, limits);
+}
+
+}  // namespace gs::kernels::cuda
