@@ -81,11 +81,17 @@ void LlamaModel::upload_step(const StepBatch& batch) {
   for (int t = 0; t < n; ++t) {
     GS_CHECK(batch.tokens[t] >= 0 && batch.tokens[t] < config_.vocab_size,
              "token id " << batch.tokens[t] << " is outside the vocabulary of " << config_.vocab_size);
+    // Checked here, on the host: a device backend's kernels cannot report it.
+    GS_CHECK(batch.slots[t] >= 0 && batch.slots[t] < limits_.slots && batch.positions[t] >= 0 &&
+                 batch.positions[t] < limits_.capacity,
+             "KV cache: slot " << batch.slots[t] << " position " << batch.positions[t] << " is outside "
+                               << limits_.slots << " slots of " << limits_.capacity << " positions");
     host_step_[kLengths * T + t] = batch.positions[t] + 1;
   }
   std::copy_n(batch.tokens.begin(), n, host_step_.begin() + kTokens * T);
   std::copy_n(batch.positions.begin(), n, host_step_.begin() + kPositions * T);
   std::copy_n(batch.slots.begin(), n, host_step_.begin() + kSlots * T);
+  for (int row : batch.logit_rows) GS_CHECK(row >= 0 && row < n, "logit row " << row << " is not a token of the step");
   std::copy(batch.logit_rows.begin(), batch.logit_rows.end(), host_step_.begin() + kLogitRows * T);
   backend_->upload(step_ints_.data(), host_step_.data(), host_step_.size() * sizeof(int));
 }

@@ -71,7 +71,8 @@ struct BackendLimits {
 
 enum class BackendKind { reference, cpu, cuda };
 
-// device: which visible GPU a CUDA backend runs on (ignored by the CPU backends).
-std::unique_ptr<Backend> make_backend(BackendKind kind, const BackendLimits& limits, int device = 0);
+// device: which visible GPU a CUDA backend runs on; -1 picks the rank's index
+// among the ranks of its host modulo the visible GPUs. The CPU backends ignore it.
+std::unique_ptr<Backend> make_backend(BackendKind kind, const BackendLimits& limits, int device = -1);
 
 }  // namespace gs::kernels

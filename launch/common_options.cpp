@@ -9,7 +9,7 @@ void add_common_options(CLI::App& command, CommonOptions& o) {
   command.add_option("--model", o.model, "llama2.c .bin file or Hugging Face directory");
   command.add_option("--tokenizer", o.tokenizer, "tokenizer.model or tokenizer.bin (default: beside the model)");
   command.add_option("--strategy", o.strategy, "KV sharding: group (default) or replicate");
-  command.add_option("--backend", o.backend, "kernels: cpu (default) or reference");
+  command.add_option("--backend", o.backend, "kernels: cpu (default), reference or cuda (one GPU per rank)");
   command.add_option("--weight-dtype", o.weight_dtype, "weight storage: f32 (default) or bf16 (half the bytes per step; f32 compute)");
   command.add_option("--threads", o.threads, "threads per rank (default: cores / ranks on the host)");
   command.add_option("--max-seq-len", o.max_seq_len, "KV-cache positions per sequence (default: the model's)");

@@ -59,7 +59,8 @@ ModelLimits model_limits(const RunConfig::Runtime& runtime, const ModelConfig& m
 kernels::BackendKind backend_from_name(const std::string& name) {
   if (name == "cpu") return kernels::BackendKind::cpu;
   if (name == "reference") return kernels::BackendKind::reference;
-  GS_FAIL("unknown backend '" << name << "': use cpu or reference");
+  if (name == "cuda") return kernels::BackendKind::cuda;
+  GS_FAIL("unknown backend '" << name << "': use cpu, reference or cuda");
 }
 
 kernels::WeightType weight_type_from_name(const std::string& name) {

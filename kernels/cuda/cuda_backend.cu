@@ -1,6 +1,7 @@
 #include "kernels/cuda/cuda_backend.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 
 #include "kernels/cuda/cuda_check.h"
@@ -163,6 +164,11 @@ std::unique_ptr<Backend> make_backend(int device, const BackendLimits& limits) {
   const int devices = visible_devices();
   GS_CHECK(devices > 0, "--backend cuda: no CUDA device is visible to this process (no NVIDIA GPU or driver; "
                         "check nvidia-smi and CUDA_VISIBLE_DEVICES), use --backend cpu");
+  if (device < 0) {
+    // Open MPI's index of this rank among the ranks of its host.
+    const char* local_rank = std::getenv("OMPI_COMM_WORLD_LOCAL_RANK");
+    device = (local_rank != nullptr ? std::atoi(local_rank) : 0) % devices;
+  }
   GS_CHECK(device >= 0 && device < devices,
            "runtime.device " << device << " is not one of the " << devices << " visible CUDA devices");
   return std::make_unique<CudaBackend>(device, limits);
