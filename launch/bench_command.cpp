@@ -75,7 +75,6 @@ struct BenchSetup {
   RunConfig config;
   std::unique_ptr<WeightSource> source;
   std::optional<ShardPlan> plan;
-  kernels::BackendKind backend = kernels::BackendKind::cpu;
   kernels::WeightType weight_type = kernels::WeightType::f32;
 };
 
@@ -88,7 +87,7 @@ BenchSetup set_up(const BenchOptions& o, ControlChannel& comm) {
     s.config.runtime.threads = apply_threads(s.config.runtime.threads);
     if (o.stream) return;
     check_lists(o);
-    s.backend = backend_from_name(s.config.runtime.backend);
+    backend_from_name(s.config.runtime.backend);  // a bad name fails before weights are made
     s.weight_type = weight_type_from_name(s.config.runtime.weight_dtype);
     const ShardStrategy strategy = strategy_from_name(s.config.parallel.strategy);
     const int positions = *std::max_element(o.context.begin(), o.context.end()) + o.gen_tokens;
@@ -113,24 +112,29 @@ BenchSetup set_up(const BenchOptions& o, ControlChannel& comm) {
 // One batch and context: every rank loads its slice with a cache sized for the
 // case; rank 0 measures and returns the record, the others serve its steps.
 std::optional<bench::BenchRecord> run_case(const BenchOptions& o, const BenchSetup& s,
-                                           ControlChannel& comm, TimedTensorChannel& tensors,
-                                           const bench::DecodeCase& c,
+                                           ControlChannel& comm, const bench::DecodeCase& c,
                                            const bench::DecodeSettings& settings, Progress* progress) {
-  std::unique_ptr<LlamaModel> model;
+  ModelLimits limits;
+  std::unique_ptr<kernels::Backend> backend;
+  LlamaWeights weights;
   run_collective_phase(comm, [&] {
     RunConfig::Runtime runtime = s.config.runtime;
     runtime.max_seq_len = c.context + settings.gen_tokens;
     runtime.max_batch = c.batch;
-    model = LlamaModel::load(*s.source, *s.plan, tensors, model_limits(runtime, s.source->config(), c.batch),
-                             s.backend, s.weight_type);
+    limits = model_limits(runtime, s.source->config(), c.batch);
+    backend = open_backend(s.config.runtime, *s.plan, comm.rank(), limits);
+    weights = LlamaWeights::load(*s.source, *s.plan, comm.rank(), *backend, s.weight_type);
   });
+  const RankModel built =
+      build_rank_model(comm, s.config, s.source->config(), *s.plan, limits, std::move(backend), std::move(weights));
+  LlamaModel* model = built.model.get();
   StepExecutor executor(*model, comm);
   if (comm.rank() != 0) {
     executor.serve();
     return std::nullopt;
   }
   const bench::DecodeMeasurement measurement =
-      bench::run_decode_benchmark(executor, tensors, c, settings, [&](int tokens) { progress->add(tokens); });
+      bench::run_decode_benchmark(executor, *built.timed, c, settings, [&](int tokens) { progress->add(tokens); });
   executor.stop();
 
   bench::BenchRecord r;
@@ -186,13 +190,11 @@ int run_bench(const BenchOptions& o, ControlChannel& comm) {
     options.unit = "tokens";
     progress.emplace(tokens, options);
   }
-  const std::unique_ptr<TensorChannel> tensors = open_tensor_channel(setup.config.runtime, comm);
-  TimedTensorChannel timed(*tensors);
   std::vector<bench::BenchRecord> records;
   for (int batch : o.batch) {
     for (int context : o.context) {
       std::optional<bench::BenchRecord> record =
-          run_case(o, setup, comm, timed, {batch, context}, settings, progress ? &*progress : nullptr);
+          run_case(o, setup, comm, {batch, context}, settings, progress ? &*progress : nullptr);
       if (record) records.push_back(std::move(*record));
     }
   }

@@ -17,6 +17,8 @@ struct CommonOptions {
   std::optional<std::string> tokenizer;
   std::optional<std::string> strategy;
   std::optional<std::string> backend;
+  std::optional<int> device;
+  std::optional<std::string> collectives;
   std::optional<std::string> weight_dtype;
   std::optional<int> threads;
   std::optional<int> max_seq_len;

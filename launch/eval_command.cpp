@@ -52,15 +52,16 @@ int run_eval(const EvalOptions& o, ControlChannel& comm) {
   RunConfig config;
   std::vector<int> tokens;
   std::optional<ShardPlan> plan;
-  std::unique_ptr<TensorChannel> tensors;
-  std::unique_ptr<LlamaModel> model;
+  std::optional<ModelConfig> loaded_model_config;
+  ModelLimits limits;
+  std::unique_ptr<kernels::Backend> backend;
+  LlamaWeights weights;
   int context = 0;
 
   run_collective_phase(comm, [&] {
     config = resolve_run_config(o.common);
     GS_CHECK(!o.max_tokens || *o.max_tokens >= 1, "--max-tokens must be at least 1, got " << *o.max_tokens);
     config.runtime.threads = apply_threads(config.runtime.threads);
-    const kernels::BackendKind backend = backend_from_name(config.runtime.backend);
     const kernels::WeightType weight_type = weight_type_from_name(config.runtime.weight_dtype);
 
     std::unique_ptr<WeightSource> source = open_checkpoint(config.model.path);
@@ -73,7 +74,7 @@ int run_eval(const EvalOptions& o, ControlChannel& comm) {
       // The cache need not be longer than a window.
       if (config.runtime.max_seq_len == 0) config.runtime.max_seq_len = *o.context;
     }
-    const ModelLimits limits = model_limits(config.runtime, model_config, 1);
+    limits = model_limits(config.runtime, model_config, 1);
     config.runtime.max_seq_len = limits.capacity;
     context = o.context.value_or(limits.capacity);
     GS_CHECK(context <= limits.capacity, "--context " << context << " exceeds the KV cache's "
@@ -87,9 +88,13 @@ int run_eval(const EvalOptions& o, ControlChannel& comm) {
       tokens = tokenizer->encode(read_text_file(o.text), false);
       if (o.max_tokens && static_cast<std::size_t>(*o.max_tokens) < tokens.size()) tokens.resize(*o.max_tokens);
     }
-    tensors = open_tensor_channel(config.runtime, comm);
-    model = LlamaModel::load(*source, *plan, *tensors, limits, backend, weight_type);
+    backend = open_backend(config.runtime, *plan, comm.rank(), limits);
+    weights = LlamaWeights::load(*source, *plan, comm.rank(), *backend, weight_type);
+    loaded_model_config = model_config;
   });
+  RankModel built =
+      build_rank_model(comm, config, *loaded_model_config, *plan, limits, std::move(backend), std::move(weights));
+  LlamaModel* model = built.model.get();
 
   StepExecutor executor(*model, comm);
   if (comm.rank() != 0) {

@@ -88,8 +88,10 @@ int run_generate(const GenerateOptions& o, ControlChannel& comm) {
   std::unique_ptr<Tokenizer> tokenizer;
   std::vector<std::vector<int>> prompts;
   std::optional<ShardPlan> plan;
-  std::unique_ptr<TensorChannel> tensors;
-  std::unique_ptr<LlamaModel> model;
+  std::optional<ModelConfig> loaded_model_config;
+  ModelLimits limits;
+  std::unique_ptr<kernels::Backend> backend;
+  LlamaWeights weights;
 
   run_collective_phase(comm, [&] {
     config = resolve_run_config(o.common);
@@ -105,14 +107,13 @@ int run_generate(const GenerateOptions& o, ControlChannel& comm) {
                            config.sampling.seed};
     generation.sampling.validate();
     config.runtime.threads = apply_threads(config.runtime.threads);
-    const kernels::BackendKind backend = backend_from_name(config.runtime.backend);
     const kernels::WeightType weight_type = weight_type_from_name(config.runtime.weight_dtype);
 
     std::unique_ptr<WeightSource> source = open_checkpoint(config.model.path);
     const ModelConfig& model_config = source->config();
     plan = ShardPlan::make(model_config.shape(), comm.size(), strategy_from_name(config.parallel.strategy));
     const int n_prompts = static_cast<int>(o.prompts.size() + o.prompt_ids.size());
-    const ModelLimits limits = model_limits(config.runtime, model_config, n_prompts);
+    limits = model_limits(config.runtime, model_config, n_prompts);
     config.runtime.max_seq_len = limits.capacity;
 
     // Rank 0 owns user I/O: it reads the tokenizer and the prompts, and checks them
@@ -125,9 +126,13 @@ int run_generate(const GenerateOptions& o, ControlChannel& comm) {
       for (const std::string& ids : o.prompt_ids) prompts.push_back(parse_ids(ids));
       check_prompts(prompts, generation.max_tokens, limits, model_config.vocab_size);
     }
-    tensors = open_tensor_channel(config.runtime, comm);
-    model = LlamaModel::load(*source, *plan, *tensors, limits, backend, weight_type);
+    backend = open_backend(config.runtime, *plan, comm.rank(), limits);
+    weights = LlamaWeights::load(*source, *plan, comm.rank(), *backend, weight_type);
+    loaded_model_config = model_config;
   });
+  RankModel built =
+      build_rank_model(comm, config, *loaded_model_config, *plan, limits, std::move(backend), std::move(weights));
+  LlamaModel* model = built.model.get();
 
   StepExecutor executor(*model, comm);
   if (comm.rank() != 0) {

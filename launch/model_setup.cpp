@@ -7,7 +7,13 @@
 
 #include "kernels/check.h"
 #include "kernels/cpu/fast.h"
+#include "launch/collective_phase.h"
 #include "parallel/mpi_channels.h"
+#include "parallel/staged_tensor_channel.h"
+#ifdef GROUPSHARD_WITH_CUDA
+#include "kernels/cuda/cuda_backend.h"
+#include "parallel/nccl_tensor_channel.h"
+#endif
 
 namespace gs {
 
@@ -74,8 +80,64 @@ void print_resolved_config(const RunConfig& config, const ShardPlan& plan) {
   for (const std::string& note : plan.notes()) std::cerr << "# plan: " << note << "\n";
 }
 
-std::unique_ptr<TensorChannel> open_tensor_channel(const RunConfig::Runtime&, ControlChannel&) {
-  return std::make_unique<MpiTensorChannel>(MPI_COMM_WORLD);
+std::unique_ptr<kernels::Backend> open_backend(const RunConfig::Runtime& runtime, const ShardPlan& plan, int rank,
+                                               const ModelLimits& limits) {
+  return kernels::make_backend(backend_from_name(runtime.backend), backend_limits(plan, rank, limits),
+                               runtime.device);
+}
+
+namespace {
+
+// Whether NCCL can run here: a device backend, NCCL built in, and a GPU of its own
+// for every rank of this host (NCCL refuses two ranks on one device).
+std::optional<std::string> nccl_unavailable(const kernels::Backend& backend) {
+  if (backend.memory_space() != kernels::MemorySpace::device)
+    return "the " + backend.name() + " backend computes in host memory (use --backend cuda)";
+#ifdef GROUPSHARD_WITH_CUDA
+  const int ranks = mpi_ranks_on_this_host(), devices = kernels::cuda::visible_devices();
+  if (ranks > devices)
+    return std::to_string(ranks) + " ranks on this host share " + std::to_string(devices) +
+           " GPU(s); NCCL needs one GPU per rank: start at most " + std::to_string(devices) +
+           " ranks per host, or use --collectives mpi (host-staged)";
+  return std::nullopt;
+#else
+  return std::string("this groupshard was built without NCCL");
+#endif
+}
+
+}  // namespace
+
+std::unique_ptr<TensorChannel> open_tensor_channel(const RunConfig& config, ControlChannel& control,
+                                                   kernels::Backend& backend) {
+  const std::string& choice = config.parallel.collectives;
+  GS_CHECK(choice == "auto" || choice == "nccl" || choice == "mpi",
+           "unknown parallel.collectives '" << choice << "': use auto, nccl or mpi");
+  const std::optional<std::string> why_not = nccl_unavailable(backend);
+  GS_CHECK(choice != "nccl" || !why_not, "parallel.collectives: nccl is not possible: " << *why_not);
+  // NCCL joins every rank, so every rank must choose it.
+  const std::byte mine{static_cast<unsigned char>(why_not ? 0 : 1)};
+  std::vector<std::byte> all(control.size());
+  control.all_gather(std::span(&mine, 1), all);
+  const bool everyone = std::all_of(all.begin(), all.end(), [](std::byte b) { return b != std::byte{0}; });
+  GS_CHECK(choice != "nccl" || everyone, "parallel.collectives: nccl is not possible on every host");
+#ifdef GROUPSHARD_WITH_CUDA
+  if (choice != "mpi" && everyone) return open_nccl_channel(control);
+#endif
+  auto mpi = std::make_unique<MpiTensorChannel>(MPI_COMM_WORLD);
+  if (backend.memory_space() == kernels::MemorySpace::host) return mpi;
+  return std::make_unique<StagedTensorChannel>(std::move(mpi), backend);
+}
+
+RankModel build_rank_model(ControlChannel& control, const RunConfig& config, const ModelConfig& model_config,
+                           const ShardPlan& plan, const ModelLimits& limits, std::unique_ptr<kernels::Backend> backend,
+                           LlamaWeights weights) {
+  RankModel m;
+  run_collective_phase(control, [&] {
+    m.channel = open_tensor_channel(config, control, *backend);
+    m.timed = std::make_unique<TimedTensorChannel>(*m.channel);
+    m.model = std::make_unique<LlamaModel>(model_config, plan, *m.timed, std::move(backend), std::move(weights), limits);
+  });
+  return m;
 }
 
 }  // namespace gs

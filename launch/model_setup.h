@@ -12,6 +12,7 @@
 #include "launch/run_config.h"
 #include "parallel/control_channel.h"
 #include "parallel/tensor_channel.h"
+#include "parallel/timed_tensor_channel.h"
 
 namespace gs {
 
@@ -33,8 +34,29 @@ kernels::BackendKind backend_from_name(const std::string& name);
 // runtime.weight_dtype: f32 or bf16; throws naming the valid values.
 kernels::WeightType weight_type_from_name(const std::string& name);
 
-// The channel the model's collectives use: MPI over host memory on CPU ranks.
-std::unique_ptr<TensorChannel> open_tensor_channel(const RunConfig::Runtime& runtime, ControlChannel& control);
+// runtime.backend and runtime.device: the backend this rank computes on, sized for
+// its shard of plan under limits. Not collective.
+std::unique_ptr<kernels::Backend> open_backend(const RunConfig::Runtime& runtime, const ShardPlan& plan, int rank,
+                                               const ModelLimits& limits);
+
+// parallel.collectives: the channel the model's collectives use, over the backend's
+// memory — MPI for host memory, NCCL or host-staged MPI for device memory. Every
+// rank must call it (the ranks agree on NCCL, which then joins them all).
+std::unique_ptr<TensorChannel> open_tensor_channel(const RunConfig& config, ControlChannel& control,
+                                                   kernels::Backend& backend);
+
+// A rank's model with the channel its collectives use, timed for bench.
+struct RankModel {
+  std::unique_ptr<TensorChannel> channel;
+  std::unique_ptr<TimedTensorChannel> timed;  // wraps channel; the model's channel
+  std::unique_ptr<LlamaModel> model;
+};
+
+// Once every rank has loaded its weights into its backend: opens the tensor
+// channel and builds the model, with one verdict for all ranks.
+RankModel build_rank_model(ControlChannel& control, const RunConfig& config, const ModelConfig& model_config,
+                           const ShardPlan& plan, const ModelLimits& limits, std::unique_ptr<kernels::Backend> backend,
+                           LlamaWeights weights);
 
 // --verbose: the resolved config and the plan's notes on stderr (rank 0 calls it).
 void print_resolved_config(const RunConfig& config, const ShardPlan& plan);

@@ -62,13 +62,14 @@ void load_run_config(const std::filesystem::path& file, RunConfig& config) {
       {"model",
        {{"path", set_path(config.model.path, base)},
         {"tokenizer", set_path(config.model.tokenizer, base)}}},
-      {"parallel", {{"strategy", set(config.parallel.strategy)}}},
+      {"parallel", {{"strategy", set(config.parallel.strategy)}, {"collectives", set(config.parallel.collectives)}}},
       {"runtime",
        {{"threads", set(config.runtime.threads)},
         {"max_seq_len", set(config.runtime.max_seq_len)},
         {"max_batch", set(config.runtime.max_batch)},
         {"max_step_tokens", set(config.runtime.max_step_tokens)},
         {"backend", set(config.runtime.backend)},
+        {"device", set(config.runtime.device)},
         {"weight_dtype", set(config.runtime.weight_dtype)}}},
       {"sampling",
        {{"max_tokens", set(config.sampling.max_tokens)},
@@ -114,13 +115,15 @@ std::string run_config_to_yaml(const RunConfig& c) {
   out << YAML::Key << "model" << YAML::Value << YAML::BeginMap << YAML::Key << "path" << YAML::Value
       << c.model.path << YAML::Key << "tokenizer" << YAML::Value << c.model.tokenizer << YAML::EndMap;
   out << YAML::Key << "parallel" << YAML::Value << YAML::BeginMap << YAML::Key << "strategy"
-      << YAML::Value << c.parallel.strategy << YAML::EndMap;
+      << YAML::Value << c.parallel.strategy << YAML::Key << "collectives" << YAML::Value
+      << c.parallel.collectives << YAML::EndMap;
   out << YAML::Key << "runtime" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "threads" << YAML::Value << c.runtime.threads;
   out << YAML::Key << "max_seq_len" << YAML::Value << c.runtime.max_seq_len;
   out << YAML::Key << "max_batch" << YAML::Value << c.runtime.max_batch;
   out << YAML::Key << "max_step_tokens" << YAML::Value << c.runtime.max_step_tokens;
   out << YAML::Key << "backend" << YAML::Value << c.runtime.backend;
+  out << YAML::Key << "device" << YAML::Value << c.runtime.device;
   out << YAML::Key << "weight_dtype" << YAML::Value << c.runtime.weight_dtype << YAML::EndMap;
   out << YAML::Key << "sampling" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "max_tokens" << YAML::Value << c.sampling.max_tokens;

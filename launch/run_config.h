@@ -15,13 +15,18 @@ struct RunConfig {
   } model;
   struct Parallel {
     std::string strategy = "group";  // group | replicate
+    // Tensor channel: nccl (one GPU per rank), mpi (host memory; device tensors
+    // staged through it), auto (nccl when the backend is cuda and every rank of a
+    // host has its own GPU, else mpi).
+    std::string collectives = "auto";
   } parallel;
   struct Runtime {
     int threads = 0;            // per rank; 0 = this host's cores / ranks on this host
     int max_seq_len = 0;        // KV-cache positions per sequence; 0 = the model's
     int max_batch = 8;          // sequences decoded together (KV-cache slots)
     int max_step_tokens = 256;  // tokens per forward step; longer prompts prefill in chunks
-    std::string backend = "cpu";  // cpu | reference
+    std::string backend = "cpu";  // cpu | reference | cuda
+    int device = -1;  // cuda: the GPU; -1 = the rank's index on its host modulo the visible GPUs
     std::string weight_dtype = "f32";  // f32 | bf16: how matrices are stored; compute is f32
   } runtime;
   struct Sampling {

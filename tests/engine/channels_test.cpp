@@ -1,0 +1,105 @@
+// The control and tensor channels at every size they run under: each rank checks
+// the collective results against values it computes alone. The host-staged channel
+// is driven with tensors marked as device memory over a CPU backend, whose
+// download/upload are copies, so its staging runs without a GPU.
+#include <gtest/gtest.h>
+#include <mpi.h>
+
+#include <numeric>
+
+#include "kernels/backend.h"
+#include "kernels/check.h"
+#include "parallel/mpi_channels.h"
+#include "parallel/staged_tensor_channel.h"
+
+namespace gs {
+namespace {
+
+// Rank r's slice: r + 1 values (uneven), value i of rank r = 100 r + i.
+std::vector<float> slice_of(int r) {
+  std::vector<float> v(r + 1);
+  for (int i = 0; i <= r; ++i) v[i] = 100.0f * r + i;
+  return v;
+}
+
+std::vector<int> slice_counts(int size) {
+  std::vector<int> counts(size);
+  std::iota(counts.begin(), counts.end(), 1);
+  return counts;
+}
+
+std::vector<float> all_slices(int size) {
+  std::vector<float> all;
+  for (int r = 0; r < size; ++r) {
+    const std::vector<float> s = slice_of(r);
+    all.insert(all.end(), s.begin(), s.end());
+  }
+  return all;
+}
+
+// Every collective of `channel`, its tensors in `space`.
+void check_collectives(TensorChannel& channel, kernels::MemorySpace space) {
+  const int rank = channel.rank(), size = channel.size();
+  std::vector<float> data = {1.0f + rank, 2.0f * rank, -3.0f};
+  channel.all_reduce_sum({data.data(), data.size(), kernels::ScalarType::f32, space}, nullptr);
+  const float ranks_sum = size * (size - 1) / 2.0f;
+  EXPECT_EQ(data, (std::vector<float>{size + ranks_sum, 2.0f * ranks_sum, -3.0f * size}));
+
+  std::vector<float> mine = slice_of(rank);
+  const std::vector<int> counts = slice_counts(size);
+  std::vector<float> out(size * (size + 1) / 2, -1.0f);
+  channel.all_gather({mine.data(), mine.size(), kernels::ScalarType::f32, space},
+                     {out.data(), out.size(), kernels::ScalarType::f32, space}, counts, nullptr);
+  EXPECT_EQ(out, all_slices(size));
+
+  std::fill(out.begin(), out.end(), -1.0f);
+  const int root = size - 1;
+  channel.gather({mine.data(), mine.size(), kernels::ScalarType::f32, space},
+                 {out.data(), out.size(), kernels::ScalarType::f32, space}, counts, root, nullptr);
+  if (rank == root) EXPECT_EQ(out, all_slices(size));
+  else EXPECT_EQ(out, std::vector<float>(out.size(), -1.0f)) << "only the root receives";
+}
+
+TEST(Channels, MpiTensorChannelCollectivesWithUnevenSlices) {
+  MpiChannels world(MPI_COMM_WORLD);
+  check_collectives(world.tensors, kernels::MemorySpace::host);
+}
+
+TEST(Channels, StagedChannelMovesDeviceTensorsThroughHostMemory) {
+  MpiChannels world(MPI_COMM_WORLD);
+  const auto backend = kernels::make_backend(kernels::BackendKind::cpu, {});
+  StagedTensorChannel staged(std::make_unique<MpiTensorChannel>(MPI_COMM_WORLD), *backend);
+  check_collectives(staged, kernels::MemorySpace::device);
+  check_collectives(staged, kernels::MemorySpace::host);
+  EXPECT_EQ(staged.name(), "mpi (host-staged)");
+}
+
+TEST(Channels, MpiTensorChannelRefusesDeviceMemoryAndOtherTypes) {
+  MpiChannels world(MPI_COMM_WORLD);
+  std::vector<float> data(4);
+  EXPECT_THROW(world.tensors.all_reduce_sum({data.data(), 4, kernels::ScalarType::f32, kernels::MemorySpace::device},
+                                            nullptr),
+               Error);
+  EXPECT_THROW(world.tensors.all_reduce_sum({data.data(), 4, kernels::ScalarType::bf16, kernels::MemorySpace::host},
+                                            nullptr),
+               Error);
+}
+
+TEST(Channels, ControlChannelAllGathersAndAgreesOnTheLowestFailingRank) {
+  MpiChannels world(MPI_COMM_WORLD);
+  const int rank = world.rank(), size = world.size();
+  const std::int32_t mine = 7 * rank;
+  std::vector<std::int32_t> all(size);
+  world.all_gather(std::as_bytes(std::span(&mine, 1)), std::as_writable_bytes(std::span(all)));
+  for (int r = 0; r < size; ++r) EXPECT_EQ(all[r], 7 * r);
+
+  EXPECT_EQ(world.agree_on_failure(std::nullopt), std::nullopt);
+  // Every rank from the middle fails; all hear the first of them.
+  const int first = size / 2;
+  const std::optional<std::string> verdict =
+      world.agree_on_failure(rank >= first ? std::optional<std::string>("rank " + std::to_string(rank)) : std::nullopt);
+  EXPECT_EQ(verdict, std::optional<std::string>("rank " + std::to_string(first)));
+}
+
+}  // namespace
+}  // namespace gs
