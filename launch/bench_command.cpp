@@ -11,6 +11,9 @@
 #include "bench/random_weight_source.h"
 #include "engine/checkpoint/weight_source.h"
 #include "kernels/check.h"
+#ifdef GROUPSHARD_WITH_CUDA
+#include "kernels/cuda/cuda_backend.h"
+#endif
 #include "launch/collective_phase.h"
 #include "launch/model_setup.h"
 #include "launch/progress.h"
@@ -42,8 +45,12 @@ RunConfig resolve_bench_config(const BenchOptions& o) {
 
 // Every rank measures at once, as the ranks of a tp job share the memory system.
 // Rank 0's figure is the yardstick: it holds the largest slices.
-double measure_stream(ControlChannel& comm) {
+// For the CUDA backend the yardstick is the GPU's own copy bandwidth (bytes read and written).
+double measure_stream(ControlChannel& comm, const RunConfig::Runtime& runtime) {
   comm.barrier();
+#ifdef GROUPSHARD_WITH_CUDA
+  if (runtime.backend == "cuda") return kernels::cuda::copy_bandwidth_gb_per_s(runtime.device, std::size_t(1) << 30, kStreamRuns);
+#endif
   return bench::measure_read_bandwidth(bench::default_stream_bytes(), kStreamRuns);
 }
 
@@ -175,7 +182,7 @@ Subcommand add_bench_command(CLI::App& app, BenchOptions& o) {
 
 int run_bench(const BenchOptions& o, ControlChannel& comm) {
   const BenchSetup setup = set_up(o, comm);
-  const double stream_before = measure_stream(comm);
+  const double stream_before = measure_stream(comm, setup.config.runtime);
   if (o.stream) return print_stream(stream_before, setup.config.runtime.threads, comm);
   if (comm.rank() == 0 && o.common.verbose) print_resolved_config(setup.config, *setup.plan);
 
@@ -200,7 +207,7 @@ int run_bench(const BenchOptions& o, ControlChannel& comm) {
   }
   // Measured again after the cases, keeping the better figure: a burst of other
   // work on the machine during one measurement would understate the yardstick.
-  const double stream = std::max(stream_before, measure_stream(comm));
+  const double stream = std::max(stream_before, measure_stream(comm, setup.config.runtime));
   if (comm.rank() != 0) return 0;
   progress->finish();
   for (bench::BenchRecord& r : records) r.set_stream_bandwidth(stream);

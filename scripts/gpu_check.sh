@@ -6,7 +6,8 @@
 # unpacks the dependencies, builds groupshard with CUDA, runs the GPU tests (each
 # CUDA op against the reference backend; CUDA vs CPU greedy tokens at tp 1, 2 and 4
 # with ranks sharing the GPU through the host-staged MPI channel, and NCCL at tp 1)
-# and the GPU decode benchmark, writing gpu_check.log and bench JSON to OUT_DIR.
+# and the GPU decode benchmark beside its PyTorch peer, writing gpu_check.log and
+# bench JSON to OUT_DIR.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 out=$(realpath -m "${1:-${OUT:-gpu-check-out}}")
@@ -72,5 +73,8 @@ echo "== bench: TinyLlama-1.1B shape, bf16, batch 1/32/128"
 timeout 300 "${MPIRUN[@]}" -np 1 $GS bench --backend cuda --weight-dtype bf16 \
   --random-model h=32,g=4,d=64,layers=22,ffn=5632,vocab=32000 --batch 1,32,128 --context 128 \
   --gen-tokens 32 --repeat 3 --json "$out/bench_cuda.json" || status=1
+echo "== PyTorch peer, same shape and batches"
+timeout 300 python3 scripts/gpu_torch_peer.py --batch 1,32,128 --context 128 --gen-tokens 32 \
+  --json "$out/bench_torch.json" || status=1
 echo "gpu_check: finished in $((SECONDS - start)) s, status $status"
 exit $status

@@ -160,7 +160,7 @@ int visible_devices() {
   return count;
 }
 
-std::unique_ptr<Backend> make_backend(int device, const BackendLimits& limits) {
+int resolve_device(int device) {
   const int devices = visible_devices();
   GS_CHECK(devices > 0, "--backend cuda: no CUDA device is visible to this process (no NVIDIA GPU or driver; "
                         "check nvidia-smi and CUDA_VISIBLE_DEVICES), use --backend cpu");
@@ -171,7 +171,37 @@ std::unique_ptr<Backend> make_backend(int device, const BackendLimits& limits) {
   }
   GS_CHECK(device >= 0 && device < devices,
            "runtime.device " << device << " is not one of the " << devices << " visible CUDA devices");
-  return std::make_unique<CudaBackend>(device, limits);
+  return device;
+}
+
+std::unique_ptr<Backend> make_backend(int device, const BackendLimits& limits) {
+  return std::make_unique<CudaBackend>(resolve_device(device), limits);
+}
+
+double copy_bandwidth_gb_per_s(int device, std::size_t bytes, int runs) {
+  GS_CUDA_CHECK(cudaSetDevice(resolve_device(device)));
+  void *from = nullptr, *to = nullptr;
+  GS_CUDA_CHECK(cudaMalloc(&from, bytes));
+  GS_CUDA_CHECK(cudaMalloc(&to, bytes));
+  GS_CUDA_CHECK(cudaMemset(from, 1, bytes));
+  cudaEvent_t start, stop;
+  GS_CUDA_CHECK(cudaEventCreate(&start));
+  GS_CUDA_CHECK(cudaEventCreate(&stop));
+  float best_ms = 0.0f;
+  for (int run = 0; run <= runs; ++run) {  // run 0 warms up
+    GS_CUDA_CHECK(cudaEventRecord(start));
+    GS_CUDA_CHECK(cudaMemcpyAsync(to, from, bytes, cudaMemcpyDeviceToDevice));
+    GS_CUDA_CHECK(cudaEventRecord(stop));
+    GS_CUDA_CHECK(cudaEventSynchronize(stop));
+    float ms = 0.0f;
+    GS_CUDA_CHECK(cudaEventElapsedTime(&ms, start, stop));
+    if (run > 0 && (best_ms == 0.0f || ms < best_ms)) best_ms = ms;
+  }
+  cudaEventDestroy(start);
+  cudaEventDestroy(stop);
+  cudaFree(from);
+  cudaFree(to);
+  return 2.0 * static_cast<double>(bytes) / (best_ms * 1e-3) / 1e9;
 }
 
 }  // namespace gs::kernels::cuda
