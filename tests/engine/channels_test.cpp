@@ -7,6 +7,7 @@
 
 #include <numeric>
 
+#include "engine_harness.h"
 #include "kernels/backend.h"
 #include "kernels/check.h"
 #include "parallel/mpi_channels.h"
@@ -99,6 +100,30 @@ TEST(Channels, ControlChannelAllGathersAndAgreesOnTheLowestFailingRank) {
   const std::optional<std::string> verdict =
       world.agree_on_failure(rank >= first ? std::optional<std::string>("rank " + std::to_string(rank)) : std::nullopt);
   EXPECT_EQ(verdict, std::optional<std::string>("rank " + std::to_string(first)));
+}
+
+// The model's device path end to end: a backend whose memory counts as device
+// memory (logits downloaded, all-reduces and the logits gather staged through host
+// memory) gives bit-identical greedy tokens and logits to the host path.
+TEST(Channels, TheDevicePathOfTheModelGivesTheHostPathsResults) {
+  MpiChannels world(MPI_COMM_WORLD);
+  const auto weights = std::make_shared<const DenseWeights>(random_dense_weights(testing::tiny_config(8, 2), 31));
+  const std::unique_ptr<WeightSource> source = make_in_memory_source(weights);
+  const std::vector<int> prompt = {1, 17, 42, 5, 77, 3};
+  if (world.size() != 1 && world.size() != 2 && world.size() != 4 && world.size() != 8)
+    GTEST_SKIP() << "tp " << world.size() << " does not divide 8 heads in 2 groups";
+  const testing::GreedyTrace host = testing::run_greedy(*source, world, prompt, 6);
+  testing::RunSettings device;
+  device.pretend_device = true;
+  device.max_step_tokens = 4;  // the prompt prefills in two chunks
+  testing::RunSettings host_chunks;
+  host_chunks.max_step_tokens = 4;
+  const testing::GreedyTrace chunked = testing::run_greedy(*source, world, prompt, 6, host_chunks);
+  const testing::GreedyTrace staged = testing::run_greedy(*source, world, prompt, 6, device);
+  if (world.rank() != 0) return;
+  EXPECT_EQ(staged.tokens, chunked.tokens);
+  EXPECT_EQ(staged.logits, chunked.logits) << "the same arithmetic, only copies added";
+  EXPECT_EQ(staged.tokens, host.tokens);
 }
 
 }  // namespace

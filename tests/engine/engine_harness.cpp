@@ -6,6 +6,8 @@
 #include "engine/llama_model.h"
 #include "engine/sampler.h"
 #include "engine/step_executor.h"
+#include "parallel/staged_tensor_channel.h"
+#include "pretend_device_backend.h"
 
 namespace gs::testing {
 
@@ -31,8 +33,17 @@ GreedyTrace run_greedy(const WeightSource& source, MpiChannels& comm,
   limits.slots = 1;
   limits.capacity = std::min<int>(config.max_seq_len, static_cast<int>(prompt.size()) + steps);
   limits.max_step_tokens = settings.max_step_tokens;
-  const std::unique_ptr<LlamaModel> loaded =
-      LlamaModel::load(source, plan, comm.tensors, limits, settings.backend, settings.weights);
+  std::unique_ptr<LlamaModel> loaded;
+  std::unique_ptr<TensorChannel> staged;
+  if (settings.pretend_device) {
+    auto backend = std::make_unique<PretendDeviceBackend>(
+        kernels::make_backend(settings.backend, backend_limits(plan, comm.rank(), limits)));
+    LlamaWeights weights = LlamaWeights::load(source, plan, comm.rank(), *backend, settings.weights);
+    staged = std::make_unique<StagedTensorChannel>(std::make_unique<MpiTensorChannel>(MPI_COMM_WORLD), *backend);
+    loaded = std::make_unique<LlamaModel>(config, plan, *staged, std::move(backend), std::move(weights), limits);
+  } else {
+    loaded = LlamaModel::load(source, plan, comm.tensors, limits, settings.backend, settings.weights);
+  }
   LlamaModel& model = *loaded;
   StepExecutor executor(model, comm);
   if (comm.rank() != 0) {

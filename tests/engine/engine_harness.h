@@ -24,6 +24,9 @@ struct RunSettings {
   kernels::BackendKind backend = kernels::BackendKind::cpu;
   int max_step_tokens = 64;  // prefill chunk
   kernels::WeightType weights = kernels::WeightType::f32;  // how matrices are stored
+  // Run the backend as a device backend would be run (pretend_device_backend.h):
+  // logits downloaded, collectives staged through host memory.
+  bool pretend_device = false;
 };
 
 // Prefills `prompt`, then decodes `steps` greedy tokens with the model sharded over
