@@ -104,14 +104,18 @@ std::span<const float> LlamaModel::forward(const StepBatch& batch) {
                batch.logit_rows.size() <= batch.tokens.size(),
            "a step batch's tokens, positions and slots differ in length");
   upload_step(batch);
-  const int T = limits_.max_step_tokens;
-  backend_->embed(weights_.token_embedding.view(), step_ints_.as<int>() + kTokens * T, n, x_.as<float>());
-  for (int l = 0; l < config_.n_layers; ++l) {
-    attention_block(l, n);
-    mlp_block(l, n);
-  }
-  const int rows = static_cast<int>(batch.logit_rows.size());
-  lm_head(rows);
+  const int T = limits_.max_step_tokens, rows = static_cast<int>(batch.logit_rows.size());
+  // Decode steps (every token wants logits) repeat in shape, so a backend may record
+  // and replay them — when the collectives can be recorded too.
+  const bool recordable = n == rows && (channel_.size() == 1 || channel_.stream_ordered());
+  backend_->run_step(recordable ? static_cast<std::uint64_t>(n) : 0, [&] {
+    backend_->embed(weights_.token_embedding.view(), step_ints_.as<int>() + kTokens * T, n, x_.as<float>());
+    for (int l = 0; l < config_.n_layers; ++l) {
+      attention_block(l, n);
+      mlp_block(l, n);
+    }
+    lm_head(rows);
+  });
   if (channel_.rank() != 0) return {};
   const std::size_t count = static_cast<std::size_t>(rows) * config_.vocab_size;
   if (host_logits_.empty()) return {logits_.as<float>(), count};

@@ -127,7 +127,7 @@ class CpuBackend final : public HostBackend {
 
 }  // namespace
 
-std::unique_ptr<Backend> make_backend(BackendKind kind, const BackendLimits& limits, int device) {
+std::unique_ptr<Backend> make_backend(BackendKind kind, const BackendLimits& limits, const BackendOptions& options) {
   GS_CHECK(limits.max_q_per_kv >= 1 && limits.cache_capacity >= 1,
            "backend limits must be positive (max_q_per_kv "
                << limits.max_q_per_kv << ", cache_capacity " << limits.cache_capacity << ")");
@@ -138,7 +138,7 @@ std::unique_ptr<Backend> make_backend(BackendKind kind, const BackendLimits& lim
       return std::make_unique<CpuBackend>(limits);
     case BackendKind::cuda:
 #ifdef GROUPSHARD_WITH_CUDA
-      return cuda::make_backend(device, limits);
+      return cuda::make_backend(options, limits);
 #else
       GS_FAIL("--backend cuda: this groupshard was built without CUDA (GROUPSHARD_CUDA=OFF, or no nvcc, "
               "cuBLAS and NCCL at build time); rebuild with -DGROUPSHARD_CUDA=ON or use --backend cpu");

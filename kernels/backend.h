@@ -6,6 +6,8 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -61,6 +63,14 @@ class Backend {
   virtual std::unique_ptr<KvCache> make_kv_cache(const KvCacheShape& shape) = 0;
   virtual void store_kv(KvCache& cache, int layer, const KvRows& rows) = 0;
   virtual void attention(const AttentionBatch& batch, const KvCache& cache, int layer) = 0;
+
+  // Steps: enqueue() issues the ops of one forward step. A backend may record the
+  // ops of a step whose `shape` it has seen before and replay the recording from
+  // then on (CUDA graphs: launch overhead is what separates small-batch decode from
+  // the bandwidth limit on GPUs), so enqueue must issue the same ops on the same
+  // buffers for the same shape and must not wait for the device. Shape 0: never
+  // recorded. CPU backends just run it.
+  virtual void run_step(std::uint64_t shape, const std::function<void()>& enqueue) { enqueue(); }
 };
 
 // Sizes a backend must be ready for, known once the ShardPlan and cache are fixed.
@@ -71,8 +81,13 @@ struct BackendLimits {
 
 enum class BackendKind { reference, cpu, cuda };
 
-// device: which visible GPU a CUDA backend runs on; -1 picks the rank's index
-// among the ranks of its host modulo the visible GPUs. The CPU backends ignore it.
-std::unique_ptr<Backend> make_backend(BackendKind kind, const BackendLimits& limits, int device = -1);
+// Settings of the GPU backends; the CPU backends ignore them.
+struct BackendOptions {
+  int device = -1;           // visible GPU; -1: the rank's index on its host modulo the GPUs
+  bool record_steps = false;  // replay repeated step shapes as CUDA graphs (run_step)
+};
+
+std::unique_ptr<Backend> make_backend(BackendKind kind, const BackendLimits& limits,
+                                      const BackendOptions& options = {});
 
 }  // namespace gs::kernels

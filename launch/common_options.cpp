@@ -11,6 +11,7 @@ void add_common_options(CLI::App& command, CommonOptions& o) {
   command.add_option("--strategy", o.strategy, "KV sharding: group (default) or replicate");
   command.add_option("--backend", o.backend, "kernels: cpu (default), reference or cuda (one GPU per rank)");
   command.add_option("--device", o.device, "cuda: the GPU index (default: the rank's index on its host modulo the GPUs)");
+  command.add_flag("--cuda-graphs", o.cuda_graphs, "cuda: replay decode steps as CUDA graphs");
   command.add_option("--collectives", o.collectives, "tensor channel: auto (default), nccl or mpi (host-staged; ranks may share a GPU)");
   command.add_option("--weight-dtype", o.weight_dtype, "weight storage: f32 (default) or bf16 (half the bytes per step; f32 compute)");
   command.add_option("--threads", o.threads, "threads per rank (default: cores / ranks on the host)");
@@ -28,6 +29,7 @@ RunConfig resolve_run_config(const CommonOptions& o) {
   if (o.strategy) config.parallel.strategy = *o.strategy;
   if (o.backend) config.runtime.backend = *o.backend;
   if (o.device) config.runtime.device = *o.device;
+  if (o.cuda_graphs) config.runtime.cuda_graphs = true;
   if (o.collectives) config.parallel.collectives = *o.collectives;
   if (o.weight_dtype) config.runtime.weight_dtype = *o.weight_dtype;
   if (o.threads) config.runtime.threads = *o.threads;

@@ -18,6 +18,7 @@ struct CommonOptions {
   std::optional<std::string> strategy;
   std::optional<std::string> backend;
   std::optional<int> device;
+  bool cuda_graphs = false;
   std::optional<std::string> collectives;
   std::optional<std::string> weight_dtype;
   std::optional<int> threads;

@@ -83,7 +83,7 @@ void print_resolved_config(const RunConfig& config, const ShardPlan& plan) {
 std::unique_ptr<kernels::Backend> open_backend(const RunConfig::Runtime& runtime, const ShardPlan& plan, int rank,
                                                const ModelLimits& limits) {
   return kernels::make_backend(backend_from_name(runtime.backend), backend_limits(plan, rank, limits),
-                               runtime.device);
+                               {runtime.device, runtime.cuda_graphs});
 }
 
 namespace {

@@ -42,6 +42,7 @@ class NcclTensorChannel final : public TensorChannel {
   int rank() const override { return rank_; }
   int size() const override { return size_; }
   std::string name() const override { return "nccl"; }
+  bool stream_ordered() const override { return true; }
 
   void all_reduce_sum(TensorSpan data, kernels::Stream stream) override {
     check_device(data, "all_reduce_sum");

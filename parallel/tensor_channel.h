@@ -35,6 +35,9 @@ class TensorChannel {
   virtual int rank() const = 0;
   virtual int size() const = 0;
   virtual std::string name() const = 0;
+  // Whether calls only enqueue work on the stream (NCCL), so a recorded step (CUDA
+  // graph) may contain them; host channels do their work before returning.
+  virtual bool stream_ordered() const { return false; }
 
   // data = elementwise sum of data over all ranks, in place.
   virtual void all_reduce_sum(TensorSpan data, kernels::Stream stream) = 0;

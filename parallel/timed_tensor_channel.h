@@ -32,6 +32,7 @@ class TimedTensorChannel final : public TensorChannel {
   int rank() const override { return inner_.rank(); }
   int size() const override { return inner_.size(); }
   std::string name() const override { return inner_.name(); }
+  bool stream_ordered() const override { return inner_.stream_ordered(); }
 
   void all_reduce_sum(TensorSpan data, kernels::Stream stream) override;
   void all_gather(TensorSpan local, TensorSpan out, std::span<const int> counts,

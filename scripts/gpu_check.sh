@@ -59,20 +59,22 @@ MPIRUN=(orterun --oversubscribe --bind-to none)
 for model in ../shared/models/stories260K/stories260K.bin ../shared/models/random-h8g2/model.bin; do
   args=(generate --model "$model" --prompt-ids 1,403,407,260 --max-tokens 48 --ignore-eos --json)
   want=$("${MPIRUN[@]}" -np 1 $GS "${args[@]}" --backend cpu)
-  for case in "1 mpi" "2 mpi" "4 mpi" "1 nccl"; do
+  for case in "1 mpi" "2 mpi" "4 mpi" "1 nccl" "1 nccl --cuda-graphs" "1 mpi --cuda-graphs"; do
     set -- $case
-    got=$(timeout 300 "${MPIRUN[@]}" -np "$1" $GS "${args[@]}" --backend cuda --collectives "$2")
-    if [ "$got" == "$want" ]; then echo "ok: $model cuda np $1 $2 = cpu"; else
-      echo "FAIL: $model cuda np $1 $2: $got (cpu: $want)"; status=1; fi
+    got=$(timeout 300 "${MPIRUN[@]}" -np "$1" $GS "${args[@]}" --backend cuda --collectives "$2" ${3:-})
+    if [ "$got" == "$want" ]; then echo "ok: $model cuda np $case = cpu"; else
+      echo "FAIL: $model cuda np $case: $got (cpu: $want)"; status=1; fi
   done
   got=$(timeout 300 "${MPIRUN[@]}" -np 2 $GS "${args[@]}" --backend cuda --collectives mpi --weight-dtype bf16)
   echo "bf16 np 2: $got"
 done
 
 echo "== bench: TinyLlama-1.1B shape, bf16, batch 1/32/128"
-timeout 300 "${MPIRUN[@]}" -np 1 $GS bench --backend cuda --weight-dtype bf16 \
+for graphs in "" --cuda-graphs; do
+timeout 300 "${MPIRUN[@]}" -np 1 $GS bench --backend cuda --weight-dtype bf16 $graphs \
   --random-model h=32,g=4,d=64,layers=22,ffn=5632,vocab=32000 --batch 1,32,128 --context 128 \
-  --gen-tokens 32 --repeat 3 --json "$out/bench_cuda.json" || status=1
+  --gen-tokens 32 --repeat 3 --json "$out/bench_cuda${graphs:+_graphs}.json" || status=1
+done
 echo "== PyTorch peer, same shape and batches"
 timeout 300 python3 scripts/gpu_torch_peer.py --batch 1,32,128 --context 128 --gen-tokens 32 \
   --json "$out/bench_torch.json" || status=1

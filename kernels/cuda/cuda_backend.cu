@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <unordered_map>
 
 #include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/ops.h"
@@ -30,17 +31,23 @@ class CudaKvCache final : public KvCache {
 
 class CudaBackend final : public Backend {
  public:
-  CudaBackend(int device, const BackendLimits& limits) : device_(device), limits_(limits) {
+  CudaBackend(int device, const BackendLimits& limits, bool record_steps)
+      : device_(device), limits_(limits), record_steps_(record_steps) {
     GS_CUDA_CHECK(cudaSetDevice(device));
     GS_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
     GS_CUBLAS_CHECK(cublasCreate(&cublas_));
     GS_CUBLAS_CHECK(cublasSetStream(cublas_, stream_));
+    // A workspace of its own: cuBLAS may not allocate while a graph is recorded.
+    cublas_workspace_ = allocate(kCublasWorkspaceBytes);
+    GS_CUBLAS_CHECK(cublasSetWorkspace(cublas_, cublas_workspace_.data(), kCublasWorkspaceBytes));
     void* pinned = nullptr;
     GS_CUDA_CHECK(cudaMallocHost(&pinned, kStagingBytes));
     staging_ = static_cast<std::byte*>(pinned);
   }
   ~CudaBackend() override {
     cudaStreamSynchronize(stream_);
+    for (auto& [shape, step] : steps_)
+      if (step.graph != nullptr) cudaGraphExecDestroy(step.graph);
     cudaFreeHost(staging_);
     cublasDestroy(cublas_);
     cudaStreamDestroy(stream_);
@@ -127,6 +134,32 @@ class CudaBackend final : public Backend {
     cuda::store_kv(own(cache).layer(layer), cache.shape().slots, rows.n_tokens, rows.k, rows.v, rows.slots,
                    rows.positions, stream_);
   }
+  // The first step of a shape runs directly (buffers grow then, outside any
+  // recording); the second is recorded as a graph; later ones replay it.
+  void run_step(std::uint64_t shape, const std::function<void()>& enqueue) override {
+    if (!record_steps_ || shape == 0) return enqueue();
+    RecordedStep& step = steps_[shape];
+    if (step.graph != nullptr) {
+      GS_CUDA_CHECK(cudaGraphLaunch(step.graph, stream_));
+      return;
+    }
+    if (step.runs++ == 0) return enqueue();
+    cudaGraph_t graph = nullptr;
+    GS_CUDA_CHECK(cudaStreamBeginCapture(stream_, cudaStreamCaptureModeThreadLocal));
+    try {
+      enqueue();
+    } catch (...) {
+      cudaStreamEndCapture(stream_, &graph);
+      if (graph != nullptr) cudaGraphDestroy(graph);
+      throw;
+    }
+    GS_CUDA_CHECK(cudaStreamEndCapture(stream_, &graph));
+    const cudaError_t made = cudaGraphInstantiate(&step.graph, graph, 0);
+    cudaGraphDestroy(graph);
+    GS_CUDA_CHECK(made);
+    GS_CUDA_CHECK(cudaGraphLaunch(step.graph, stream_));
+  }
+
   void attention(const AttentionBatch& batch, const KvCache& cache, int layer) override {
     const std::size_t needed =
         attention_partial_floats(batch.n_tokens, batch.n_q_heads, batch.head_dim, cache.shape().capacity);
@@ -136,6 +169,12 @@ class CudaBackend final : public Backend {
 
  private:
   static constexpr std::size_t kStagingBytes = std::size_t(16) << 20;
+  static constexpr std::size_t kCublasWorkspaceBytes = std::size_t(32) << 20;
+
+  struct RecordedStep {
+    int runs = 0;                      // before recording
+    cudaGraphExec_t graph = nullptr;   // once recorded
+  };
 
   static const CudaKvCache& own(const KvCache& cache) {
     const auto* mine = dynamic_cast<const CudaKvCache*>(&cache);
@@ -145,6 +184,9 @@ class CudaBackend final : public Backend {
 
   int device_;
   BackendLimits limits_;
+  bool record_steps_;
+  std::unordered_map<std::uint64_t, RecordedStep> steps_;
+  Buffer cublas_workspace_;
   cudaStream_t stream_ = nullptr;
   cublasHandle_t cublas_ = nullptr;
   std::byte* staging_ = nullptr;  // (kStagingBytes) pinned host memory
@@ -174,8 +216,8 @@ int resolve_device(int device) {
   return device;
 }
 
-std::unique_ptr<Backend> make_backend(int device, const BackendLimits& limits) {
-  return std::make_unique<CudaBackend>(resolve_device(device), limits);
+std::unique_ptr<Backend> make_backend(const BackendOptions& options, const BackendLimits& limits) {
+  return std::make_unique<CudaBackend>(resolve_device(options.device), limits, options.record_steps);
 }
 
 double copy_bandwidth_gb_per_s(int device, std::size_t bytes, int runs) {

@@ -15,7 +15,7 @@ int visible_devices();
 // throws when there is no GPU.
 int resolve_device(int device);
 
-std::unique_ptr<Backend> make_backend(int device, const BackendLimits& limits);
+std::unique_ptr<Backend> make_backend(const BackendOptions& options, const BackendLimits& limits);
 
 // The device's copy bandwidth, bytes read plus bytes written per second, in GB/s:
 // the best of `runs` device-to-device copies of `bytes` (the yardstick of bench).

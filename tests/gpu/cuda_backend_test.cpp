@@ -18,7 +18,7 @@ class CudaBackendTest : public ::testing::Test {
  protected:
   void SetUp() override {
     if (cuda::visible_devices() == 0) GTEST_SKIP() << "no CUDA device visible: GPU tests need an NVIDIA GPU";
-    gpu = make_backend(BackendKind::cuda, limits, 0);
+    gpu = make_backend(BackendKind::cuda, limits, {.device = 0});
     ref = make_backend(BackendKind::reference, limits);
   }
   template <typename T>
