@@ -85,6 +85,9 @@ enum class BackendKind { reference, cpu, cuda };
 struct BackendOptions {
   int device = -1;           // visible GPU; -1: the rank's index on its host modulo the GPUs
   bool record_steps = false;  // replay repeated step shapes as CUDA graphs (run_step)
+  // Longest wait for the device's queue (a download) before the run is declared hung
+  // — a collective that never completes — and fails instead of waiting forever.
+  double wait_timeout_s = 300.0;
 };
 
 std::unique_ptr<Backend> make_backend(BackendKind kind, const BackendLimits& limits,

@@ -82,8 +82,10 @@ void print_resolved_config(const RunConfig& config, const ShardPlan& plan) {
 
 std::unique_ptr<kernels::Backend> open_backend(const RunConfig::Runtime& runtime, const ShardPlan& plan, int rank,
                                                const ModelLimits& limits) {
+  GS_CHECK(runtime.collective_timeout_s > 0,
+           "runtime.collective_timeout_s must be positive, got " << runtime.collective_timeout_s);
   return kernels::make_backend(backend_from_name(runtime.backend), backend_limits(plan, rank, limits),
-                               {runtime.device, runtime.cuda_graphs});
+                               {runtime.device, runtime.cuda_graphs, runtime.collective_timeout_s});
 }
 
 namespace {

@@ -71,6 +71,7 @@ void load_run_config(const std::filesystem::path& file, RunConfig& config) {
         {"backend", set(config.runtime.backend)},
         {"device", set(config.runtime.device)},
         {"cuda_graphs", set(config.runtime.cuda_graphs)},
+        {"collective_timeout_s", set(config.runtime.collective_timeout_s)},
         {"weight_dtype", set(config.runtime.weight_dtype)}}},
       {"sampling",
        {{"max_tokens", set(config.sampling.max_tokens)},
@@ -126,6 +127,7 @@ std::string run_config_to_yaml(const RunConfig& c) {
   out << YAML::Key << "backend" << YAML::Value << c.runtime.backend;
   out << YAML::Key << "device" << YAML::Value << c.runtime.device;
   out << YAML::Key << "cuda_graphs" << YAML::Value << c.runtime.cuda_graphs;
+  out << YAML::Key << "collective_timeout_s" << YAML::Value << c.runtime.collective_timeout_s;
   out << YAML::Key << "weight_dtype" << YAML::Value << c.runtime.weight_dtype << YAML::EndMap;
   out << YAML::Key << "sampling" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "max_tokens" << YAML::Value << c.sampling.max_tokens;

@@ -27,7 +27,8 @@ struct RunConfig {
     int max_step_tokens = 256;  // tokens per forward step; longer prompts prefill in chunks
     std::string backend = "cpu";  // cpu | reference | cuda
     int device = -1;  // cuda: the GPU; -1 = the rank's index on its host modulo the visible GPUs
-    bool cuda_graphs = false;  // cuda: replay decode steps as CUDA graphs (not yet run on a GPU: off)
+    bool cuda_graphs = false;
+    double collective_timeout_s = 300;  // cuda: a step not done by then ends the job (a hung collective)  // cuda: replay decode steps as CUDA graphs (not yet run on a GPU: off)
     std::string weight_dtype = "f32";  // f32 | bf16: how matrices are stored; compute is f32
   } runtime;
   struct Sampling {

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <chrono>
 #include <cstring>
+#include <thread>
 #include <unordered_map>
 
 #include "kernels/cuda/cuda_check.h"
@@ -31,10 +33,11 @@ class CudaKvCache final : public KvCache {
 
 class CudaBackend final : public Backend {
  public:
-  CudaBackend(int device, const BackendLimits& limits, bool record_steps)
-      : device_(device), limits_(limits), record_steps_(record_steps) {
+  CudaBackend(int device, const BackendLimits& limits, const BackendOptions& options)
+      : device_(device), limits_(limits), options_(options) {
     GS_CUDA_CHECK(cudaSetDevice(device));
     GS_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
+    GS_CUDA_CHECK(cudaEventCreateWithFlags(&drained_, cudaEventDisableTiming));
     GS_CUBLAS_CHECK(cublasCreate(&cublas_));
     GS_CUBLAS_CHECK(cublasSetStream(cublas_, stream_));
     // A workspace of its own: cuBLAS may not allocate while a graph is recorded.
@@ -49,6 +52,7 @@ class CudaBackend final : public Backend {
     for (auto& [shape, step] : steps_)
       if (step.graph != nullptr) cudaGraphExecDestroy(step.graph);
     cudaFreeHost(staging_);
+    cudaEventDestroy(drained_);
     cublasDestroy(cublas_);
     cudaStreamDestroy(stream_);
   }
@@ -78,7 +82,7 @@ class CudaBackend final : public Backend {
   }
   void download(void* dst, const void* src, std::size_t bytes) override {
     GS_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, stream_));
-    GS_CUDA_CHECK(cudaStreamSynchronize(stream_));
+    wait_for_stream();
   }
 
   void embed(const WeightMatrix& table, const int* tokens, int n, float* x) override {
@@ -137,7 +141,7 @@ class CudaBackend final : public Backend {
   // The first step of a shape runs directly (buffers grow then, outside any
   // recording); the second is recorded as a graph; later ones replay it.
   void run_step(std::uint64_t shape, const std::function<void()>& enqueue) override {
-    if (!record_steps_ || shape == 0) return enqueue();
+    if (!options_.record_steps || shape == 0) return enqueue();
     RecordedStep& step = steps_[shape];
     if (step.graph != nullptr) {
       GS_CUDA_CHECK(cudaGraphLaunch(step.graph, stream_));
@@ -176,6 +180,23 @@ class CudaBackend final : public Backend {
     cudaGraphExec_t graph = nullptr;   // once recorded
   };
 
+  // cudaStreamSynchronize with a time limit: a collective whose peer hung would
+  // otherwise hold this rank forever; failing lets the launcher end the job.
+  void wait_for_stream() {
+    GS_CUDA_CHECK(cudaEventRecord(drained_, stream_));
+    const auto start = std::chrono::steady_clock::now();
+    for (;;) {
+      const cudaError_t status = cudaEventQuery(drained_);
+      if (status == cudaSuccess) return;
+      GS_CHECK(status == cudaErrorNotReady, "CUDA: the step failed: " << cudaGetErrorString(status));
+      const double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      GS_CHECK(waited < options_.wait_timeout_s,
+               "the GPU step did not finish within " << options_.wait_timeout_s
+                   << " s (runtime.collective_timeout_s): a collective is stuck, another rank or the interconnect hung");
+      if (waited > 1e-3) std::this_thread::sleep_for(std::chrono::microseconds(20));
+    }
+  }
+
   static const CudaKvCache& own(const KvCache& cache) {
     const auto* mine = dynamic_cast<const CudaKvCache*>(&cache);
     GS_CHECK(mine != nullptr, "a KV cache made by another backend was passed to the CUDA backend");
@@ -184,7 +205,8 @@ class CudaBackend final : public Backend {
 
   int device_;
   BackendLimits limits_;
-  bool record_steps_;
+  BackendOptions options_;
+  cudaEvent_t drained_ = nullptr;  // recorded to wait for the stream with a time limit
   std::unordered_map<std::uint64_t, RecordedStep> steps_;
   Buffer cublas_workspace_;
   cudaStream_t stream_ = nullptr;
@@ -217,7 +239,7 @@ int resolve_device(int device) {
 }
 
 std::unique_ptr<Backend> make_backend(const BackendOptions& options, const BackendLimits& limits) {
-  return std::make_unique<CudaBackend>(resolve_device(options.device), limits, options.record_steps);
+  return std::make_unique<CudaBackend>(resolve_device(options.device), limits, options);
 }
 
 double copy_bandwidth_gb_per_s(int device, std::size_t bytes, int runs) {
