@@ -1,0 +1,193 @@
+// The small-batch GEMM: y (n, out) = x (n, in) · w (out, in)ᵀ for up to 64 tokens.
+//
+// A decode step of n sequences is memory bound like a single token as long as
+// every weight is read from DRAM once for all n tokens; sgemm instead packs (and,
+// for bf16, we first widened) the weights, and its threads fought the kernels'.
+// So: a register tile of kRows weight rows by kTokens tokens of vector
+// accumulators; each weight vector is loaded (and widened from bf16 in
+// registers) once and multiplied into kTokens tokens. The tile's rows stay in L1
+// while the loop walks the token blocks, and the inputs are cut into column
+// blocks small enough that all n tokens' slices of x stay in L2. Threads take
+// blocks of output rows from the pool, so each streams its own part of w.
+#include "kernels/cpu/small_batch.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+
+#include "kernels/check.h"
+#include "kernels/cpu/thread_pool.h"
+
+namespace gs::kernels::cpu {
+namespace {
+
+// Vectors of L floats, and of L bf16 / u32 for widening. (GCC ignores
+// vector_size on a size that depends on a template parameter, so one
+// specialisation per width.)
+template <int L>
+struct Lanes;
+template <>
+struct Lanes<8> {
+  using F = float __attribute__((vector_size(32)));
+  using U16 = std::uint16_t __attribute__((vector_size(16)));
+  using U32 = std::uint32_t __attribute__((vector_size(32)));
+};
+template <>
+struct Lanes<16> {
+  using F = float __attribute__((vector_size(64)));
+  using U16 = std::uint16_t __attribute__((vector_size(32)));
+  using U32 = std::uint32_t __attribute__((vector_size(64)));
+};
+template <int L>
+using Vec = typename Lanes<L>::F;
+
+template <int L>
+inline Vec<L> load(const float* p) {
+  Vec<L> v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+// L bf16 widened to f32 (bf16 is the top half of an f32).
+template <int L>
+inline Vec<L> load(const std::uint16_t* p) {
+  typename Lanes<L>::U16 bits;
+  std::memcpy(&bits, p, sizeof bits);
+  return reinterpret_cast<Vec<L>>(__builtin_convertvector(bits, typename Lanes<L>::U32) << 16);
+}
+
+inline float widen(float w) { return w; }
+inline float widen(std::uint16_t w) { return widen_bf16(w); }
+
+template <int L>
+inline float sum_lanes(Vec<L> v) {
+  float sum = 0.0f;
+  for (int i = 0; i < L; ++i) sum += v[i];
+  return sum;
+}
+
+// Register tile shape: kRows * kTokens accumulators plus kRows weight vectors and
+// one input vector must fit the register file (16 ymm with AVX2: 2 x 6; 32 zmm
+// with AVX-512: 4 x 6), with enough FMAs per load to keep the FMA units busy.
+template <int L>
+struct Tile {
+  static constexpr int kRows = L == 16 ? 4 : 2;
+  static constexpr int kTokens = 6;
+};
+
+// Floats of x (all tokens) per column block: half of a 512 KiB-1 MiB L2.
+constexpr int kColumnBlockFloats = 1 << 16;
+
+struct Args {
+  const float* x;  // (n, in)
+  const void* w;   // (out, in)
+  float* y;        // (n, out)
+  int n, in, out;
+};
+
+// y[t][r] += w[r][k0, k1) · x[t][k0, k1) for R rows from row r0 and T tokens from
+// token t0; k1 - k0 is a multiple of L except at the end of a row (tail < L).
+template <typename W, int L, int R, int T>
+void tile(const Args& a, int r0, int t0, int k0, int k1) {
+  const W* w = static_cast<const W*>(a.w) + std::size_t(r0) * a.in;
+  const float* x = a.x + std::size_t(t0) * a.in;
+  const int full = k0 + (k1 - k0) / L * L;
+  Vec<L> acc[R][T] = {};
+  for (int k = k0; k < full; k += L) {
+    Vec<L> wv[R];
+#pragma GCC unroll 4
+    for (int r = 0; r < R; ++r) wv[r] = load<L>(w + std::size_t(r) * a.in + k);
+#pragma GCC unroll 8
+    for (int t = 0; t < T; ++t) {
+      const Vec<L> xv = load<L>(x + std::size_t(t) * a.in + k);
+#pragma GCC unroll 4
+      for (int r = 0; r < R; ++r) acc[r][t] += wv[r] * xv;
+    }
+  }
+  for (int t = 0; t < T; ++t) {
+    float* y = a.y + std::size_t(t0 + t) * a.out + r0;
+    const float* xt = x + std::size_t(t) * a.in;
+    for (int r = 0; r < R; ++r) {
+      const W* wr = w + std::size_t(r) * a.in;
+      float sum = sum_lanes<L>(acc[r][t]);
+      for (int k = full; k < k1; ++k) sum += widen(wr[k]) * xt[k];
+      y[r] += sum;
+    }
+  }
+}
+
+// All n tokens for R rows from r0 over columns [k0, k1): full token blocks, then
+// the leftover tokens with a narrower tile.
+template <typename W, int L, int R>
+void rows_block(const Args& a, int r0, int k0, int k1) {
+  constexpr int T = Tile<L>::kTokens;
+  int t0 = 0;
+  for (; t0 + T <= a.n; t0 += T) tile<W, L, R, T>(a, r0, t0, k0, k1);
+  switch (a.n - t0) {
+    case 5: return tile<W, L, R, 5>(a, r0, t0, k0, k1);
+    case 4: return tile<W, L, R, 4>(a, r0, t0, k0, k1);
+    case 3: return tile<W, L, R, 3>(a, r0, t0, k0, k1);
+    case 2: return tile<W, L, R, 2>(a, r0, t0, k0, k1);
+    case 1: return tile<W, L, R, 1>(a, r0, t0, k0, k1);
+    default: return;
+  }
+  static_assert(T == 6, "the switch above covers token tails of a 6-token tile");
+}
+
+// Output rows [r0, r1): y starts at the bias, then column block by column block
+// every row tile adds its part for all tokens.
+template <typename W, int L>
+void rows(const Args& a, const float* bias, int r0, int r1) {
+  constexpr int R = Tile<L>::kRows;
+  for (int t = 0; t < a.n; ++t) {
+    float* y = a.y + std::size_t(t) * a.out;
+    if (bias) {
+      std::copy(bias + r0, bias + r1, y + r0);
+    } else {
+      std::fill(y + r0, y + r1, 0.0f);
+    }
+  }
+  const int block = std::max(L, kColumnBlockFloats / a.n / L * L);
+  for (int k0 = 0; k0 < a.in; k0 += block) {
+    const int k1 = std::min(a.in, k0 + block);
+    int r = r0;
+    for (; r + R <= r1; r += R) rows_block<W, L, R>(a, r, k0, k1);
+    for (; r < r1; ++r) rows_block<W, L, 1>(a, r, k0, k1);
+  }
+}
+
+template <typename W, int L>
+void run(const Args& a, const float* bias) {
+  constexpr int R = Tile<L>::kRows;
+  // Enough chunks for the pool to balance (and to route around a descheduled
+  // thread), each a multiple of the row tile and at most 256 rows.
+  const int per_chunk = std::clamp(a.out / (8 * thread_pool().threads()) / R * R, R, 256);
+  parallel_for(a.out, per_chunk, [&](int r0, int r1, int) { rows<W, L>(a, bias, r0, r1); });
+}
+
+}  // namespace
+
+template <int kLanes>
+void small_batch_matmul_lanes(const float* x, const WeightMatrix& w, const float* bias, float* y,
+                              int n) {
+  GS_CHECK(n >= 1 && n <= kSmallBatchMax,
+           "small-batch matmul takes 1.." << kSmallBatchMax << " tokens, got " << n);
+  const Args a{x, w.data, y, n, w.cols, w.rows};
+  if (w.type == WeightType::bf16) return run<std::uint16_t, kLanes>(a, bias);
+  run<float, kLanes>(a, bias);
+}
+
+template void small_batch_matmul_lanes<8>(const float*, const WeightMatrix&, const float*, float*,
+                                          int);
+template void small_batch_matmul_lanes<16>(const float*, const WeightMatrix&, const float*, float*,
+                                           int);
+
+void small_batch_matmul(const float* x, const WeightMatrix& w, const float* bias, float* y, int n) {
+#if defined(__AVX512F__)
+  small_batch_matmul_lanes<16>(x, w, bias, y, n);
+#else
+  small_batch_matmul_lanes<8>(x, w, bias, y, n);
+#endif
+}
+
+}  // namespace gs::kernels::cpu
