@@ -4,9 +4,10 @@
 // One row (decode): memory bound; a GEMV streams w once, widening bf16 in
 // registers, so a bf16 step reads half the bytes. Written on v16 (vec16.h) to
 // choose its own loop shape per type.
-// 2..kSmallBatchMax rows (batched decode, short chunks): still near the memory
-// wall; small_batch.cpp streams w once for all rows.
-// More rows (prefill chunks): compute bound; OpenBLAS sgemm, single-threaded,
+// 2..small_batch_limit rows (batched decode): still near the memory wall;
+// small_batch.cpp streams w once for all rows.
+// More rows (larger batches, prefill chunks): compute bound; OpenBLAS sgemm,
+// single-threaded,
 // one call per pool chunk of output rows, on w itself when it is f32 or on that
 // chunk's rows widened into the thread's scratch when it is bf16 (widening costs
 // one pass over the rows, against n passes of arithmetic in sgemm).
@@ -148,7 +149,7 @@ void gemm_blas(const float* x, const WeightMatrix& w, const float* bias, float* 
 }  // namespace
 
 std::size_t matmul_scratch_floats(const WeightMatrix& w, int n) {
-  if (w.type == WeightType::f32 || n <= kSmallBatchMax) return 0;
+  if (w.type == WeightType::f32 || n <= small_batch_limit(w.type)) return 0;
   return std::size_t(tile_rows(w)) * w.cols * thread_pool().threads();
 }
 
@@ -159,7 +160,7 @@ void matmul(const float* x, const WeightMatrix& w, const float* bias, float* y, 
     if (w.type == WeightType::bf16) return gemv<std::uint16_t, 1>(x, w.bf16(), bias, y, in, out);
     return gemv<float, 4>(x, w.f32(), bias, y, in, out);
   }
-  if (n <= kSmallBatchMax) return small_batch_matmul(x, w, bias, y, n);
+  if (n <= small_batch_limit(w.type)) return small_batch_matmul(x, w, bias, y, n);
   gemm_blas(x, w, bias, y, n, scratch);
 }
 

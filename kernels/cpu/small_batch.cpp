@@ -5,10 +5,11 @@
 // for bf16, we first widened) the weights, and its threads fought the kernels'.
 // So: a register tile of kRows weight rows by kTokens tokens of vector
 // accumulators; each weight vector is loaded (and widened from bf16 in
-// registers) once and multiplied into kTokens tokens. The tile's rows stay in L1
-// while the loop walks the token blocks, and the inputs are cut into column
-// blocks small enough that all n tokens' slices of x stay in L2. Threads take
-// blocks of output rows from the pool, so each streams its own part of w.
+// registers) once and multiplied into kTokens tokens. Inputs are cut into column
+// blocks so that a token block's slice of x stays in L1 while it walks a pool
+// chunk of weight rows, which stays in L2 for the next token block: each weight
+// comes from DRAM once per call. Threads take chunks of output rows from the
+// pool, so each streams its own part of w.
 #include "kernels/cpu/small_batch.h"
 
 #include <algorithm>
@@ -56,6 +57,21 @@ inline Vec<L> load(const std::uint16_t* p) {
   return reinterpret_cast<Vec<L>>(__builtin_convertvector(bits, typename Lanes<L>::U32) << 16);
 }
 
+// Makes the compiler hold v in a register. Without it GCC folds the input
+// vector's load into each of its kRows FMAs, loading it kRows times: 14 loads per
+// 12 FMAs in the AVX2 tile instead of 8 left the FMA units half idle.
+template <int L>
+inline void keep_in_register(Vec<L>& v) {
+#if defined(__AVX512F__)
+  constexpr int kNative = 16;
+#elif defined(__AVX__)
+  constexpr int kNative = 8;
+#else
+  constexpr int kNative = 0;
+#endif
+  if constexpr (L == kNative) asm("" : "+x"(v));
+}
+
 inline float widen(float w) { return w; }
 inline float widen(std::uint16_t w) { return widen_bf16(w); }
 
@@ -75,8 +91,11 @@ struct Tile {
   static constexpr int kTokens = 6;
 };
 
-// Floats of x (all tokens) per column block: half of a 512 KiB-1 MiB L2.
-constexpr int kColumnBlockFloats = 1 << 16;
+// Floats of x one token block may keep in L1 per column block (16 KiB of a 32-48
+// KiB L1), and bytes of weights one pool chunk may keep in L2 per column block
+// (256 KiB of a 512 KiB-2 MiB L2).
+constexpr int kL1Floats = 4096;
+constexpr int kL2WeightBytes = 256 << 10;
 
 struct Args {
   const float* x;  // (n, in)
@@ -99,7 +118,8 @@ void tile(const Args& a, int r0, int t0, int k0, int k1) {
     for (int r = 0; r < R; ++r) wv[r] = load<L>(w + std::size_t(r) * a.in + k);
 #pragma GCC unroll 8
     for (int t = 0; t < T; ++t) {
-      const Vec<L> xv = load<L>(x + std::size_t(t) * a.in + k);
+      Vec<L> xv = load<L>(x + std::size_t(t) * a.in + k);
+      keep_in_register<L>(xv);
 #pragma GCC unroll 4
       for (int r = 0; r < R; ++r) acc[r][t] += wv[r] * xv;
     }
@@ -116,29 +136,30 @@ void tile(const Args& a, int r0, int t0, int k0, int k1) {
   }
 }
 
-// All n tokens for R rows from r0 over columns [k0, k1): full token blocks, then
-// the leftover tokens with a narrower tile.
-template <typename W, int L, int R>
-void rows_block(const Args& a, int r0, int k0, int k1) {
-  constexpr int T = Tile<L>::kTokens;
-  int t0 = 0;
-  for (; t0 + T <= a.n; t0 += T) tile<W, L, R, T>(a, r0, t0, k0, k1);
-  switch (a.n - t0) {
-    case 5: return tile<W, L, R, 5>(a, r0, t0, k0, k1);
-    case 4: return tile<W, L, R, 4>(a, r0, t0, k0, k1);
-    case 3: return tile<W, L, R, 3>(a, r0, t0, k0, k1);
-    case 2: return tile<W, L, R, 2>(a, r0, t0, k0, k1);
-    case 1: return tile<W, L, R, 1>(a, r0, t0, k0, k1);
-    default: return;
-  }
-  static_assert(T == 6, "the switch above covers token tails of a 6-token tile");
+// Tokens [t0, t0 + T) times rows [r0, r1) over columns [k0, k1): full row
+// tiles, then the leftover rows one at a time.
+template <typename W, int L, int T>
+void token_block(const Args& a, int t0, int r0, int r1, int k0, int k1) {
+  constexpr int R = Tile<L>::kRows;
+  int r = r0;
+  for (; r + R <= r1; r += R) tile<W, L, R, T>(a, r, t0, k0, k1);
+  for (; r < r1; ++r) tile<W, L, 1, T>(a, r, t0, k0, k1);
+}
+
+// Columns of a block: T tokens' slices of x fit kL1Floats (and a whole row when
+// that fits, so few tokens stream each weight row straight through).
+template <int L>
+int column_block(const Args& a) {
+  const int tokens = std::min(a.n, Tile<L>::kTokens);
+  return std::min(a.in, std::max(8 * L, kL1Floats / tokens / L * L));
 }
 
 // Output rows [r0, r1): y starts at the bias, then column block by column block
-// every row tile adds its part for all tokens.
+// every token block walks the rows. Within a column block the token block's x
+// stays in L1 and the chunk's weights in L2, so weights come from DRAM once.
 template <typename W, int L>
 void rows(const Args& a, const float* bias, int r0, int r1) {
-  constexpr int R = Tile<L>::kRows;
+  constexpr int T = Tile<L>::kTokens;
   for (int t = 0; t < a.n; ++t) {
     float* y = a.y + std::size_t(t) * a.out;
     if (bias) {
@@ -147,12 +168,20 @@ void rows(const Args& a, const float* bias, int r0, int r1) {
       std::fill(y + r0, y + r1, 0.0f);
     }
   }
-  const int block = std::max(L, kColumnBlockFloats / a.n / L * L);
+  const int block = column_block<L>(a);
   for (int k0 = 0; k0 < a.in; k0 += block) {
     const int k1 = std::min(a.in, k0 + block);
-    int r = r0;
-    for (; r + R <= r1; r += R) rows_block<W, L, R>(a, r, k0, k1);
-    for (; r < r1; ++r) rows_block<W, L, 1>(a, r, k0, k1);
+    int t0 = 0;
+    for (; t0 + T <= a.n; t0 += T) token_block<W, L, T>(a, t0, r0, r1, k0, k1);
+    switch (a.n - t0) {
+      case 5: token_block<W, L, 5>(a, t0, r0, r1, k0, k1); break;
+      case 4: token_block<W, L, 4>(a, t0, r0, r1, k0, k1); break;
+      case 3: token_block<W, L, 3>(a, t0, r0, r1, k0, k1); break;
+      case 2: token_block<W, L, 2>(a, t0, r0, r1, k0, k1); break;
+      case 1: token_block<W, L, 1>(a, t0, r0, r1, k0, k1); break;
+      default: break;
+    }
+    static_assert(T == 6, "the switch above covers token tails of a 6-token tile");
   }
 }
 
@@ -160,8 +189,11 @@ template <typename W, int L>
 void run(const Args& a, const float* bias) {
   constexpr int R = Tile<L>::kRows;
   // Enough chunks for the pool to balance (and to route around a descheduled
-  // thread), each a multiple of the row tile and at most 256 rows.
-  const int per_chunk = std::clamp(a.out / (8 * thread_pool().threads()) / R * R, R, 256);
+  // thread), each a multiple of the row tile whose weights fit kL2WeightBytes
+  // per column block.
+  const int fit = kL2WeightBytes / (column_block<L>(a) * int(sizeof(W)));
+  const int balanced = a.out / (8 * thread_pool().threads());
+  const int per_chunk = std::max(std::min(fit, balanced) / R * R, R);
   parallel_for(a.out, per_chunk, [&](int r0, int r1, int) { rows<W, L>(a, bias, r0, r1); });
 }
 
