@@ -105,9 +105,9 @@ BenchSetup set_up(const BenchOptions& o, Communicator& comm) {
     } else {
       s.source = open_checkpoint(s.config.model.path);
       GS_CHECK(positions <= s.source->config().max_seq_len,
-               "--context + --gen-tokens (or --prefill-chunk) need " << positions
-                            << " positions but the model supports "
-                            << s.source->config().max_seq_len);
+               "--context + --gen-tokens (or the largest --prefill-chunk) needs "
+                   << positions << " positions but the model supports "
+                   << s.source->config().max_seq_len);
       s.plan = ShardPlan::make(s.source->config().shape(), comm.size(), strategy);
     }
     if (comm.rank() == 0 && !o.csv.empty()) bench::check_csv_appendable(o.csv);
