@@ -58,10 +58,12 @@ void BM_matmul(benchmark::State& state) {
 }
 
 // TinyLlama-1.1B's projections: attention (2048 -> 2048), KV with 4 groups
-// (2048 -> 256), MLP up (2048 -> 5632) and down (5632 -> 2048).
+// (2048 -> 256), MLP up (2048 -> 5632) and down (5632 -> 2048). n 1..64 is the
+// decode GEMV and the small-batch GEMM; 128 and 512 prefill chunks through BLAS.
 BENCHMARK(BM_matmul)
     ->ArgNames({"n", "in", "out", "bf16"})
-    ->ArgsProduct({{1, 4, 16, 128}, {2048}, {256, 2048, 5632}, {0, 1}})
+    ->ArgsProduct({{1, 2, 4, 8, 16, 32, 64, 128, 512}, {2048}, {5632}, {0, 1}})
+    ->ArgsProduct({{1, 4, 16, 128}, {2048}, {256, 2048}, {0, 1}})
     ->ArgsProduct({{1, 128}, {5632}, {2048}, {0, 1}})
     ->UseRealTime()
     ->Unit(benchmark::kMicrosecond);

@@ -7,6 +7,7 @@
 
 #include "bench/decode_benchmark.h"
 #include "bench/memory_bandwidth.h"
+#include "bench/prefill_benchmark.h"
 #include "bench/random_model_shape.h"
 #include "bench/random_weight_source.h"
 #include "engine/checkpoint/weight_source.h"
@@ -75,6 +76,7 @@ void check_lists(const BenchOptions& o) {
   GS_CHECK(o.gen_tokens >= 1, "--gen-tokens must be at least 1, got " << o.gen_tokens);
   GS_CHECK(o.warmup >= 0, "--warmup must be at least 0, got " << o.warmup);
   GS_CHECK(o.repeat >= 1, "--repeat must be at least 1, got " << o.repeat);
+  for (int c : o.prefill_chunk) GS_CHECK(c >= 1, "--prefill-chunk values must be at least 1, got " << c);
 }
 
 // What every case shares: the resolved config, the weights to slice and the plan.
@@ -97,7 +99,8 @@ BenchSetup set_up(const BenchOptions& o, ControlChannel& comm) {
     backend_from_name(s.config.runtime.backend);  // a bad name fails before weights are made
     s.weight_type = weight_type_from_name(s.config.runtime.weight_dtype);
     const ShardStrategy strategy = strategy_from_name(s.config.parallel.strategy);
-    const int positions = *std::max_element(o.context.begin(), o.context.end()) + o.gen_tokens;
+    int positions = *std::max_element(o.context.begin(), o.context.end()) + o.gen_tokens;
+    for (int chunk : o.prefill_chunk) positions = std::max(positions, chunk);
     if (o.random_model) {
       // Shape errors first: they are cheaper than the weights.
       const bench::RandomModelShape shape = bench::parse_random_model_shape(*o.random_model);
@@ -106,9 +109,9 @@ BenchSetup set_up(const BenchOptions& o, ControlChannel& comm) {
     } else {
       s.source = open_checkpoint(s.config.model.path);
       GS_CHECK(positions <= s.source->config().max_seq_len,
-               "--context " << positions - o.gen_tokens << " + --gen-tokens " << o.gen_tokens
-                            << " needs " << positions << " positions but the model supports "
-                            << s.source->config().max_seq_len);
+               "--context + --gen-tokens (or the largest --prefill-chunk) needs "
+                   << positions << " positions but the model supports "
+                   << s.source->config().max_seq_len);
       s.plan = ShardPlan::make(s.source->config().shape(), comm.size(), strategy);
     }
     if (comm.rank() == 0 && !o.csv.empty()) bench::check_csv_appendable(o.csv);
@@ -155,6 +158,59 @@ std::optional<bench::BenchRecord> run_case(const BenchOptions& o, const BenchSet
   return r;
 }
 
+// One prefill chunk size: every rank loads its slice with one slot of `chunk`
+// positions and steps of `chunk` tokens; rank 0 returns the median seconds.
+std::optional<double> run_prefill_case(const BenchSetup& s, Communicator& comm, int chunk,
+                                       const bench::DecodeSettings& settings) {
+  std::unique_ptr<LlamaModel> model;
+  run_collective_phase(comm, [&] {
+    RunConfig::Runtime runtime = s.config.runtime;
+    runtime.max_seq_len = chunk;
+    runtime.max_batch = 1;
+    runtime.max_step_tokens = chunk;
+    model = load_model(*s.source, *s.plan, comm, model_limits(runtime, s.source->config(), 1),
+                       s.backend, s.weight_type);
+  });
+  StepExecutor executor(*model, comm);
+  if (comm.rank() != 0) {
+    executor.serve();
+    return std::nullopt;
+  }
+  std::vector<double> seconds = bench::run_prefill_benchmark(executor, chunk, settings);
+  executor.stop();
+  std::sort(seconds.begin(), seconds.end());
+  return seconds[seconds.size() / 2];
+}
+
+// Each case's step time and tokens/s against the batch-1 case of its context
+// (measured in the same run): what batching buys. Nothing without a batch-1 case.
+void print_batch_scaling(const std::vector<bench::BenchRecord>& records) {
+  bool header = false;
+  for (const bench::BenchRecord& r : records) {
+    const auto one = std::find_if(records.begin(), records.end(), [&](const bench::BenchRecord& b) {
+      return b.batch == 1 && b.context_tokens == r.context_tokens;
+    });
+    if (one == records.end()) continue;
+    if (!header) {
+      std::printf("batch scaling (against batch 1 at the same context, this run):\n"
+                  "%5s %7s %9s %12s %10s %14s\n",
+                  "batch", "context", "step ms", "step / b1", "decode/s", "decode/s / b1");
+      header = true;
+    }
+    std::printf("%5d %7d %9.3f %12.2f %10.1f %14.2f\n", r.batch, r.context_tokens,
+                r.decode_step_median_ms, r.decode_step_median_ms / one->decode_step_median_ms,
+                r.decode_tokens_per_s, r.decode_tokens_per_s / one->decode_tokens_per_s);
+  }
+}
+
+void print_prefill(const std::vector<std::pair<int, double>>& chunks) {
+  if (chunks.empty()) return;
+  std::printf("prefill (one sequence, one chunk per step, median of the measured runs):\n"
+              "%6s %10s %10s\n", "chunk", "ms", "tokens/s");
+  for (const auto& [chunk, seconds] : chunks)
+    std::printf("%6d %10.1f %10.1f\n", chunk, 1e3 * seconds, chunk / seconds);
+}
+
 }  // namespace
 
 Subcommand add_bench_command(CLI::App& app, BenchOptions& o) {
@@ -176,6 +232,9 @@ Subcommand add_bench_command(CLI::App& app, BenchOptions& o) {
   cmd->add_option("--seed", o.seed, "seed of the random weights and prompts");
   cmd->add_option("--json", o.json, "write the results as a JSON array to FILE");
   cmd->add_option("--csv", o.csv, "append the results to the CSV FILE (header once)");
+  cmd->add_option("--prefill-chunk", o.prefill_chunk,
+                  "also time one prompt of this many tokens as a single step (list, e.g. 128,512)")
+      ->delimiter(',');
   cmd->add_flag("--stream", o.stream, "only measure the memory read bandwidth of each rank (GB/s)");
   return {cmd, [&o](ControlChannel& comm) { return run_bench(o, comm); }};
 }
@@ -192,6 +251,7 @@ int run_bench(const BenchOptions& o, ControlChannel& comm) {
     std::int64_t tokens = 0;
     for (int batch : o.batch)
       for (int context : o.context) tokens += bench::decode_case_tokens({batch, context}, settings);
+    for (int chunk : o.prefill_chunk) tokens += std::int64_t{chunk} * (settings.warmup + settings.repeat);
     ProgressOptions options;
     options.label = "bench";
     options.unit = "tokens";
@@ -203,6 +263,14 @@ int run_bench(const BenchOptions& o, ControlChannel& comm) {
       std::optional<bench::BenchRecord> record =
           run_case(o, setup, comm, {batch, context}, settings, progress ? &*progress : nullptr);
       if (record) records.push_back(std::move(*record));
+    }
+  }
+  std::vector<std::pair<int, double>> prefill;
+  for (int chunk : o.prefill_chunk) {
+    const std::optional<double> seconds = run_prefill_case(setup, timed, chunk, settings);
+    if (seconds) {
+      prefill.emplace_back(chunk, *seconds);
+      progress->add(std::int64_t{chunk} * (settings.warmup + settings.repeat));
     }
   }
   // Measured again after the cases, keeping the better figure: a burst of other
@@ -218,6 +286,8 @@ int run_bench(const BenchOptions& o, ControlChannel& comm) {
               first.model.c_str(), first.shape.c_str(), first.tp, first.strategy.c_str(),
               setup.plan->max_replication(), first.threads_per_rank, first.weight_dtype.c_str(), stream);
   std::cout << bench::format_table(records) << std::flush;
+  print_batch_scaling(records);
+  print_prefill(prefill);
   if (!o.json.empty()) bench::write_json(o.json, records);
   if (!o.csv.empty()) bench::append_csv(o.csv, records);
   return 0;

@@ -29,6 +29,7 @@ struct BenchOptions {
   std::string json;  // file to write, empty = none
   std::string csv;   // file to append to, empty = none
   bool stream = false;
+  std::vector<int> prefill_chunk;  // prefill chunk sizes to time, empty = none
 };
 
 Subcommand add_bench_command(CLI::App& app, BenchOptions& options);

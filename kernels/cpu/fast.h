@@ -1,10 +1,11 @@
 // The fast CPU kernels the engine runs: same contracts as kernels/cpu/reference.h.
 //
-// matmul uses a threaded GEMV for one row (decode) and OpenBLAS sgemm for more
-// (prefill, batched decode); weights may be f32 or bf16, arithmetic is f32.
-// Threads come from OpenMP; set_threads() fixes the count for the process (one
-// process is one rank) and OpenBLAS's count with it. Nothing here allocates per
-// call: matmul and attention take their scratch from the caller.
+// matmul uses a GEMV for one row (decode), a small-batch GEMM for up to 64 rows
+// (batched decode, short chunks) and OpenBLAS sgemm for more (prefill); weights
+// may be f32 or bf16, arithmetic is f32. Every kernel runs on one ThreadPool
+// (thread_pool.h); set_threads() fixes its size for the process (one process is
+// one rank). Nothing here allocates per call: matmul and attention take their
+// scratch from the caller.
 #pragma once
 
 #include <cstddef>
@@ -19,8 +20,9 @@ namespace gs::kernels::cpu {
 void set_threads(int threads);
 int threads();
 
-// Floats of scratch matmul needs for n rows times w: none for f32 weights or one
-// row; a tile of bf16 rows widened for sgemm otherwise.
+// Floats of scratch matmul needs for n rows times w, with the current thread
+// count: none for f32 weights or up to 64 rows; a tile of bf16 rows widened for
+// sgemm per thread otherwise.
 std::size_t matmul_scratch_floats(const WeightMatrix& w, int n);
 // y (n, w.rows) = x (n, w.cols) · wᵀ + bias (w.rows; may be null).
 void matmul(const float* x, const WeightMatrix& w, const float* bias, float* y, int n,

@@ -1,5 +1,5 @@
 // When a loop is worth splitting over threads: below this many floats touched,
-// waking the OpenMP team costs more than the loop itself.
+// waking the thread pool costs more than the loop itself.
 #pragma once
 
 #include <cstddef>

@@ -3,6 +3,7 @@
 #include "kernels/check.h"
 #include "kernels/cpu/fast.h"
 #include "kernels/cpu/reference.h"
+#include "kernels/cpu/small_batch.h"
 #include "tests/kernels/test_util.h"
 
 namespace gs::kernels::test {
@@ -47,16 +48,18 @@ TEST(MatmulBf16, SeveralRowsCrossTileBoundaries) {
   // partial one, so every tile's offset into y and w is exercised.
   std::mt19937 rng(7);
   const WeightMatrix shape = bf16_matrix(nullptr, 130, 4099);
-  ASSERT_LT(cpu::matmul_scratch_floats(shape, 3), std::size_t(130) * 4099);
-  ASSERT_EQ(cpu::matmul_scratch_floats(shape, 1), 0u) << "one row needs no tile";
-  expect_fast_matches_reference(WeightType::bf16, 3, 4099, 130, true, rng);
+  const int blas = cpu::small_batch_limit(WeightType::bf16) + 1;
+  ASSERT_LT(cpu::matmul_scratch_floats(shape, blas), std::size_t(130) * 4099 * cpu::threads());
+  ASSERT_EQ(cpu::matmul_scratch_floats(shape, blas - 1), 0u) << "the small-batch path needs no tile";
+  expect_fast_matches_reference(WeightType::bf16, blas, 4099, 130, true, rng);
 }
 
 TEST(MatmulBf16, TooLittleScratchIsAnError) {
   std::mt19937 rng(8);
   const TestWeights w = random_weights(WeightType::bf16, 8, 16, rng);
-  std::vector<float> x(2 * 16, 1.0f), y(2 * 8);
-  EXPECT_THROW(cpu::matmul(x.data(), w.matrix(), nullptr, y.data(), 2), gs::Error);
+  const int blas = cpu::small_batch_limit(WeightType::bf16) + 1;
+  std::vector<float> x(blas * 16, 1.0f), y(blas * 8);
+  EXPECT_THROW(cpu::matmul(x.data(), w.matrix(), nullptr, y.data(), blas), gs::Error);
 }
 
 TEST(MatmulReference, MatchesHandComputedProduct) {

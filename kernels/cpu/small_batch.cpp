@@ -1,0 +1,225 @@
+// The small-batch GEMM: y (n, out) = x (n, in) · w (out, in)ᵀ for up to 64 tokens.
+//
+// A decode step of n sequences is memory bound like a single token as long as
+// every weight is read from DRAM once for all n tokens; sgemm instead packs (and,
+// for bf16, we first widened) the weights, and its threads fought the kernels'.
+// So: a register tile of kRows weight rows by kTokens tokens of vector
+// accumulators; each weight vector is loaded (and widened from bf16 in
+// registers) once and multiplied into kTokens tokens. Inputs are cut into column
+// blocks so that a token block's slice of x stays in L1 while it walks a pool
+// chunk of weight rows, which stays in L2 for the next token block: each weight
+// comes from DRAM once per call. Threads take chunks of output rows from the
+// pool, so each streams its own part of w.
+#include "kernels/cpu/small_batch.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+
+#include "kernels/check.h"
+#include "kernels/cpu/thread_pool.h"
+
+namespace gs::kernels::cpu {
+namespace {
+
+// Vectors of L floats, and of L bf16 / u32 for widening. (GCC ignores
+// vector_size on a size that depends on a template parameter, so one
+// specialisation per width.)
+template <int L>
+struct Lanes;
+template <>
+struct Lanes<8> {
+  using F = float __attribute__((vector_size(32)));
+  using U16 = std::uint16_t __attribute__((vector_size(16)));
+  using U32 = std::uint32_t __attribute__((vector_size(32)));
+};
+template <>
+struct Lanes<16> {
+  using F = float __attribute__((vector_size(64)));
+  using U16 = std::uint16_t __attribute__((vector_size(32)));
+  using U32 = std::uint32_t __attribute__((vector_size(64)));
+};
+template <int L>
+using Vec = typename Lanes<L>::F;
+
+template <int L>
+inline Vec<L> load(const float* p) {
+  Vec<L> v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+// L bf16 widened to f32 (bf16 is the top half of an f32).
+template <int L>
+inline Vec<L> load(const std::uint16_t* p) {
+  typename Lanes<L>::U16 bits;
+  std::memcpy(&bits, p, sizeof bits);
+  return reinterpret_cast<Vec<L>>(__builtin_convertvector(bits, typename Lanes<L>::U32) << 16);
+}
+
+// Makes the compiler hold v in a register. Without it GCC folds the input
+// vector's load into each of its kRows FMAs, loading it kRows times: 14 loads per
+// 12 FMAs in the AVX2 tile instead of 8 left the FMA units half idle.
+template <int L>
+inline void keep_in_register(Vec<L>& v) {
+#if defined(__AVX512F__)
+  constexpr int kNative = 16;
+#elif defined(__AVX__)
+  constexpr int kNative = 8;
+#else
+  constexpr int kNative = 0;
+#endif
+  if constexpr (L == kNative) asm("" : "+x"(v));
+}
+
+inline float widen(float w) { return w; }
+inline float widen(std::uint16_t w) { return widen_bf16(w); }
+
+template <int L>
+inline float sum_lanes(Vec<L> v) {
+  float sum = 0.0f;
+  for (int i = 0; i < L; ++i) sum += v[i];
+  return sum;
+}
+
+// Register tile shape: kRows * kTokens accumulators plus kRows weight vectors and
+// one input vector must fit the register file (16 ymm with AVX2: 2 x 6; 32 zmm
+// with AVX-512: 4 x 6), with enough FMAs per load to keep the FMA units busy.
+template <int L>
+struct Tile {
+  static constexpr int kRows = L == 16 ? 4 : 2;
+  static constexpr int kTokens = 6;
+};
+
+// Floats of x one token block may keep in L1 per column block (16 KiB of a 32-48
+// KiB L1), and bytes of weights one pool chunk may keep in L2 per column block
+// (256 KiB of a 512 KiB-2 MiB L2).
+constexpr int kL1Floats = 4096;
+constexpr int kL2WeightBytes = 256 << 10;
+
+struct Args {
+  const float* x;  // (n, in)
+  const void* w;   // (out, in)
+  float* y;        // (n, out)
+  int n, in, out;
+};
+
+// y[t][r] += w[r][k0, k1) · x[t][k0, k1) for R rows from row r0 and T tokens from
+// token t0; k1 - k0 is a multiple of L except at the end of a row (tail < L).
+template <typename W, int L, int R, int T>
+void tile(const Args& a, int r0, int t0, int k0, int k1) {
+  const W* w = static_cast<const W*>(a.w) + std::size_t(r0) * a.in;
+  const float* x = a.x + std::size_t(t0) * a.in;
+  const int full = k0 + (k1 - k0) / L * L;
+  Vec<L> acc[R][T] = {};
+  for (int k = k0; k < full; k += L) {
+    Vec<L> wv[R];
+#pragma GCC unroll 4
+    for (int r = 0; r < R; ++r) wv[r] = load<L>(w + std::size_t(r) * a.in + k);
+#pragma GCC unroll 8
+    for (int t = 0; t < T; ++t) {
+      Vec<L> xv = load<L>(x + std::size_t(t) * a.in + k);
+      keep_in_register<L>(xv);
+#pragma GCC unroll 4
+      for (int r = 0; r < R; ++r) acc[r][t] += wv[r] * xv;
+    }
+  }
+  for (int t = 0; t < T; ++t) {
+    float* y = a.y + std::size_t(t0 + t) * a.out + r0;
+    const float* xt = x + std::size_t(t) * a.in;
+    for (int r = 0; r < R; ++r) {
+      const W* wr = w + std::size_t(r) * a.in;
+      float sum = sum_lanes<L>(acc[r][t]);
+      for (int k = full; k < k1; ++k) sum += widen(wr[k]) * xt[k];
+      y[r] += sum;
+    }
+  }
+}
+
+// Tokens [t0, t0 + T) times rows [r0, r1) over columns [k0, k1): full row
+// tiles, then the leftover rows one at a time.
+template <typename W, int L, int T>
+void token_block(const Args& a, int t0, int r0, int r1, int k0, int k1) {
+  constexpr int R = Tile<L>::kRows;
+  int r = r0;
+  for (; r + R <= r1; r += R) tile<W, L, R, T>(a, r, t0, k0, k1);
+  for (; r < r1; ++r) tile<W, L, 1, T>(a, r, t0, k0, k1);
+}
+
+// Columns of a block: T tokens' slices of x fit kL1Floats (and a whole row when
+// that fits, so few tokens stream each weight row straight through).
+template <int L>
+int column_block(const Args& a) {
+  const int tokens = std::min(a.n, Tile<L>::kTokens);
+  return std::min(a.in, std::max(8 * L, kL1Floats / tokens / L * L));
+}
+
+// Output rows [r0, r1): y starts at the bias, then column block by column block
+// every token block walks the rows. Within a column block the token block's x
+// stays in L1 and the chunk's weights in L2, so weights come from DRAM once.
+template <typename W, int L>
+void rows(const Args& a, const float* bias, int r0, int r1) {
+  constexpr int T = Tile<L>::kTokens;
+  for (int t = 0; t < a.n; ++t) {
+    float* y = a.y + std::size_t(t) * a.out;
+    if (bias) {
+      std::copy(bias + r0, bias + r1, y + r0);
+    } else {
+      std::fill(y + r0, y + r1, 0.0f);
+    }
+  }
+  const int block = column_block<L>(a);
+  for (int k0 = 0; k0 < a.in; k0 += block) {
+    const int k1 = std::min(a.in, k0 + block);
+    int t0 = 0;
+    for (; t0 + T <= a.n; t0 += T) token_block<W, L, T>(a, t0, r0, r1, k0, k1);
+    switch (a.n - t0) {
+      case 5: token_block<W, L, 5>(a, t0, r0, r1, k0, k1); break;
+      case 4: token_block<W, L, 4>(a, t0, r0, r1, k0, k1); break;
+      case 3: token_block<W, L, 3>(a, t0, r0, r1, k0, k1); break;
+      case 2: token_block<W, L, 2>(a, t0, r0, r1, k0, k1); break;
+      case 1: token_block<W, L, 1>(a, t0, r0, r1, k0, k1); break;
+      default: break;
+    }
+    static_assert(T == 6, "the switch above covers token tails of a 6-token tile");
+  }
+}
+
+template <typename W, int L>
+void run(const Args& a, const float* bias) {
+  constexpr int R = Tile<L>::kRows;
+  // Enough chunks for the pool to balance (and to route around a descheduled
+  // thread), each a multiple of the row tile whose weights fit kL2WeightBytes
+  // per column block.
+  const int fit = kL2WeightBytes / (column_block<L>(a) * int(sizeof(W)));
+  const int balanced = a.out / (8 * thread_pool().threads());
+  const int per_chunk = std::max(std::min(fit, balanced) / R * R, R);
+  parallel_for(a.out, per_chunk, [&](int r0, int r1, int) { rows<W, L>(a, bias, r0, r1); });
+}
+
+}  // namespace
+
+template <int kLanes>
+void small_batch_matmul_lanes(const float* x, const WeightMatrix& w, const float* bias, float* y,
+                              int n) {
+  GS_CHECK(n >= 1 && n <= kSmallBatchMax,
+           "small-batch matmul takes 1.." << kSmallBatchMax << " tokens, got " << n);
+  const Args a{x, w.data, y, n, w.cols, w.rows};
+  if (w.type == WeightType::bf16) return run<std::uint16_t, kLanes>(a, bias);
+  run<float, kLanes>(a, bias);
+}
+
+template void small_batch_matmul_lanes<8>(const float*, const WeightMatrix&, const float*, float*,
+                                          int);
+template void small_batch_matmul_lanes<16>(const float*, const WeightMatrix&, const float*, float*,
+                                           int);
+
+void small_batch_matmul(const float* x, const WeightMatrix& w, const float* bias, float* y, int n) {
+#if defined(__AVX512F__)
+  small_batch_matmul_lanes<16>(x, w, bias, y, n);
+#else
+  small_batch_matmul_lanes<8>(x, w, bias, y, n);
+#endif
+}
+
+}  // namespace gs::kernels::cpu
