@@ -11,29 +11,11 @@
 #include "kernels/check.h"
 #include "launch/collective_phase.h"
 #include "launch/model_setup.h"
+#include "launch/prompt_ids.h"
 
 namespace gs {
 
 namespace {
-
-std::vector<int> parse_ids(const std::string& text) {
-  std::vector<int> ids;
-  std::stringstream in(text);
-  std::string item;
-  while (std::getline(in, item, ',')) {
-    std::size_t used = 0;
-    int id = 0;
-    try {
-      id = std::stoi(item, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    GS_CHECK(used == item.size() && !item.empty(),
-             "--prompt-ids '" << text << "': '" << item << "' is not an integer token id");
-    ids.push_back(id);
-  }
-  return ids;
-}
 
 std::string decode(const Tokenizer& tokenizer, int previous, const std::vector<int>& ids) {
   std::string text;
@@ -121,7 +103,7 @@ int run_generate(const GenerateOptions& o, Communicator& comm) {
       GS_CHECK(tokenizer || o.prompts.empty(),
                "no tokenizer found beside " << config.model.path << ": pass --tokenizer PATH");
       for (const std::string& text : o.prompts) prompts.push_back(tokenizer->encode(text, true));
-      for (const std::string& ids : o.prompt_ids) prompts.push_back(parse_ids(ids));
+      for (const std::string& ids : o.prompt_ids) prompts.push_back(parse_prompt_ids(ids));
       check_prompts(prompts, generation.max_tokens, limits, model_config.vocab_size);
     }
     model = load_model(*source, *plan, comm, limits, backend, weight_type);
