@@ -7,6 +7,7 @@
 
 #include "kernels/check.h"
 #include "kernels/cpu/fast.h"
+#include "launch/memory_budget.h"
 #include "parallel/mpi_communicator.h"
 
 namespace gs {
@@ -76,6 +77,7 @@ void print_resolved_config(const RunConfig& config, const ShardPlan& plan) {
 std::unique_ptr<LlamaModel> load_model(const WeightSource& source, const ShardPlan& plan,
                                        Communicator& comm, const ModelLimits& limits,
                                        kernels::BackendKind backend, kernels::WeightType weights) {
+  check_rank_memory(plan, comm.rank(), limits, weights, host_available_bytes(), ranks_on_this_host(), comm.host());
   LlamaWeights sliced = LlamaWeights::load(source, plan, comm.rank(), weights);
   return std::make_unique<LlamaModel>(source.config(), plan, comm, std::move(sliced), limits, backend);
 }
