@@ -20,7 +20,7 @@ if ! $sanitize; then
   exit
 fi
 
-cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGROUPSHARD_SANITIZE=ON
+cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGROUPSHARD_SANITIZE=address
 cmake --build build-sanitize -j "$(nproc)"
 # Open MPI's own allocations are never freed before exit, so leak checking
 # would report the library, not groupshard. The rank-failure tests preload a
