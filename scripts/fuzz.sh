@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(safetensors hf_config llama2c_checkpoint llama2c_tokenizer run_config
+[ ${#targets[@]} -gt 0 ] || targets=(safetensors hf_config hf_checkpoint llama2c_checkpoint llama2c_tokenizer run_config
                                      prompt_ids random_model_shape)
 models=../shared/models
 build=build-fuzz

@@ -7,8 +7,10 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <vector>
 
+#include "engine/checkpoint/dense_weights.h"
 #include "engine/checkpoint/dtype.h"
 #include "engine/checkpoint/llama2c_reader.h"
 #include "engine/checkpoint/safetensors_writer.h"
@@ -89,6 +91,31 @@ void llama2c_seeds(const fs::path& model, const std::string& name, const fs::pat
   }
 }
 
+// Whole Hugging Face folders (see fuzz_hf_checkpoint.cpp for the packing) of a
+// tiny random model per architecture: a real model's tensors exceed the inputs
+// libFuzzer mutates well, and its config is seeded for hf_config above.
+void hf_checkpoint_seeds(const fs::path& out) {
+  for (const char* architecture : {"llama", "mistral", "qwen2"}) {
+    gs::ModelConfig c;
+    c.architecture = architecture;
+    c.qkv_bias = c.architecture == "qwen2";
+    c.tied_embeddings = c.architecture == "llama";
+    c.dim = 8, c.ffn_dim = 12, c.n_layers = 1, c.n_heads = 2, c.n_kv_heads = 1, c.head_dim = 4;
+    c.vocab_size = 8, c.max_seq_len = 16;
+    const fs::path dir = out / ("folder_" + c.architecture);
+    gs::write_hf_checkpoint(gs::random_dense_weights(c, 1), dir, gs::DType::bf16);
+    std::ifstream config(dir / "config.json", std::ios::binary), weights(dir / "model.safetensors", std::ios::binary);
+    std::ostringstream config_text, weight_bytes;
+    config_text << config.rdbuf();
+    weight_bytes << weights.rdbuf();
+    const std::uint32_t config_size = static_cast<std::uint32_t>(config_text.str().size());
+    const std::string packed =
+        std::string(reinterpret_cast<const char*>(&config_size), sizeof config_size) + config_text.str() + weight_bytes.str();
+    write_bytes(out / (c.architecture + ".bin"), packed.data(), packed.size());
+    fs::remove_all(dir);
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -98,7 +125,9 @@ int main(int argc, char** argv) {
   }
   const fs::path models = argv[1], out = argv[2];
   try {
-    for (const char* dir : {"safetensors", "hf_config", "llama2c_checkpoint"}) fs::create_directories(out / dir);
+    for (const char* dir : {"safetensors", "hf_config", "hf_checkpoint", "llama2c_checkpoint"})
+      fs::create_directories(out / dir);
+    hf_checkpoint_seeds(out / "hf_checkpoint");
     const std::pair<const char*, const char*> real[] = {{"stories260K", "stories260K/stories260K.bin"},
                                                         {"random-h8g2", "random-h8g2/model.bin"},
                                                         {"tinystories-mha-1m", "tinystories-mha-1m/model.bin"}};
