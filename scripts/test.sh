@@ -3,7 +3,8 @@
 # (unit tests, multi-rank tests under mpirun at 1, 2, 3, 4 and 8 ranks, CLI,
 # rank-failure and file-size-limit tests), then every fuzz target for 15 s.
 #   scripts/test.sh [CTEST ARGS...]             the Release build in build/
-#   scripts/test.sh --sanitize [CTEST ARGS...]  the same suite built with ASan + UBSan in build-sanitize/
+#   scripts/test.sh --sanitize [CTEST ARGS...]  the kernel tests under TSan (build-tsan/), then
+#                                               the suite built with ASan + UBSan (build-sanitize/)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sanitize=false
@@ -20,6 +21,16 @@ if ! $sanitize; then
   exit
 fi
 
+# TSan on the multi-threaded kernel tests: clang with LLVM's OpenMP runtime, whose
+# Archer tool tells TSan about OpenMP's synchronisation (GCC's libgomp cannot).
+CC=clang CXX=clang++ cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGROUPSHARD_SANITIZE=thread \
+  -DGROUPSHARD_BENCHMARKS=OFF
+cmake --build build-tsan -j "$(nproc)" --target kernels_test
+archer=$(dirname "$(dirname "$(clang -print-resource-dir)")")/libarcher.so
+OMP_NUM_THREADS=4 OPENBLAS_NUM_THREADS=1 OMP_TOOL_LIBRARIES=$archer \
+  TSAN_OPTIONS="halt_on_error=1 ignore_noninstrumented_modules=1" build-tsan/tests/kernels/kernels_test
+
+# ASan + UBSan on the whole suite.
 cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGROUPSHARD_SANITIZE=address
 cmake --build build-sanitize -j "$(nproc)"
 # Open MPI's own allocations are never freed before exit, so leak checking
