@@ -119,24 +119,31 @@ BenchSetup set_up(const BenchOptions& o, ControlChannel& comm) {
   return s;
 }
 
+// Every rank loads its slice for one case, with the cache and step sizes of
+// `runtime` for `sequences` sequences.
+RankModel load_case_model(const BenchSetup& s, ControlChannel& comm, const RunConfig::Runtime& runtime,
+                          int sequences) {
+  ModelLimits limits;
+  std::unique_ptr<kernels::Backend> backend;
+  LlamaWeights weights;
+  run_collective_phase(comm, [&] {
+    limits = model_limits(runtime, s.source->config(), sequences);
+    backend = open_backend(runtime, *s.plan, comm, limits);
+    weights = LlamaWeights::load(*s.source, *s.plan, comm.rank(), *backend, s.weight_type);
+  });
+  return build_rank_model(comm, s.config, s.source->config(), *s.plan, limits, std::move(backend),
+                          std::move(weights));
+}
+
 // One batch and context: every rank loads its slice with a cache sized for the
 // case; rank 0 measures and returns the record, the others serve its steps.
 std::optional<bench::BenchRecord> run_case(const BenchOptions& o, const BenchSetup& s,
                                            ControlChannel& comm, const bench::DecodeCase& c,
                                            const bench::DecodeSettings& settings, Progress* progress) {
-  ModelLimits limits;
-  std::unique_ptr<kernels::Backend> backend;
-  LlamaWeights weights;
-  run_collective_phase(comm, [&] {
-    RunConfig::Runtime runtime = s.config.runtime;
-    runtime.max_seq_len = c.context + settings.gen_tokens;
-    runtime.max_batch = c.batch;
-    limits = model_limits(runtime, s.source->config(), c.batch);
-    backend = open_backend(s.config.runtime, *s.plan, comm.rank(), limits);
-    weights = LlamaWeights::load(*s.source, *s.plan, comm.rank(), *backend, s.weight_type);
-  });
-  const RankModel built =
-      build_rank_model(comm, s.config, s.source->config(), *s.plan, limits, std::move(backend), std::move(weights));
+  RunConfig::Runtime runtime = s.config.runtime;
+  runtime.max_seq_len = c.context + settings.gen_tokens;
+  runtime.max_batch = c.batch;
+  const RankModel built = load_case_model(s, comm, runtime, c.batch);
   LlamaModel* model = built.model.get();
   StepExecutor executor(*model, comm);
   if (comm.rank() != 0) {
@@ -160,18 +167,14 @@ std::optional<bench::BenchRecord> run_case(const BenchOptions& o, const BenchSet
 
 // One prefill chunk size: every rank loads its slice with one slot of `chunk`
 // positions and steps of `chunk` tokens; rank 0 returns the median seconds.
-std::optional<double> run_prefill_case(const BenchSetup& s, Communicator& comm, int chunk,
+std::optional<double> run_prefill_case(const BenchSetup& s, ControlChannel& comm, int chunk,
                                        const bench::DecodeSettings& settings) {
-  std::unique_ptr<LlamaModel> model;
-  run_collective_phase(comm, [&] {
-    RunConfig::Runtime runtime = s.config.runtime;
-    runtime.max_seq_len = chunk;
-    runtime.max_batch = 1;
-    runtime.max_step_tokens = chunk;
-    model = load_model(*s.source, *s.plan, comm, model_limits(runtime, s.source->config(), 1),
-                       s.backend, s.weight_type);
-  });
-  StepExecutor executor(*model, comm);
+  RunConfig::Runtime runtime = s.config.runtime;
+  runtime.max_seq_len = chunk;
+  runtime.max_batch = 1;
+  runtime.max_step_tokens = chunk;
+  const RankModel built = load_case_model(s, comm, runtime, 1);
+  StepExecutor executor(*built.model, comm);
   if (comm.rank() != 0) {
     executor.serve();
     return std::nullopt;
@@ -267,7 +270,7 @@ int run_bench(const BenchOptions& o, ControlChannel& comm) {
   }
   std::vector<std::pair<int, double>> prefill;
   for (int chunk : o.prefill_chunk) {
-    const std::optional<double> seconds = run_prefill_case(setup, timed, chunk, settings);
+    const std::optional<double> seconds = run_prefill_case(setup, comm, chunk, settings);
     if (seconds) {
       prefill.emplace_back(chunk, *seconds);
       progress->add(std::int64_t{chunk} * (settings.warmup + settings.repeat));

@@ -1,11 +1,13 @@
 #include "launch/convert_command.h"
 
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <optional>
 
 #include "engine/checkpoint/weight_source.h"
 #include "engine/convert/checkpoint_conversion.h"
+#include "engine/convert/staged_directory.h"
 #include "engine/tokenizer/sentencepiece_tokenizer.h"
 #include "kernels/check.h"
 #include "launch/collective_phase.h"
@@ -18,9 +20,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// What a converted directory holds, and what --force clears first so that no
+// What a converted directory holds: --force replaces all of them, so that no
 // file of an earlier checkpoint there (a stale index, the other tokenizer
-// format) is read with the new one.
+// format) is read with the new one, and keeps any other file.
 constexpr const char* kCheckpointFiles[] = {"config.json", "model.safetensors",
                                             "model.safetensors.index.json", "tokenizer.model",
                                             "tokenizer.bin"};
@@ -61,16 +63,11 @@ std::optional<TokenizerCopy> find_tokenizer(const ConvertOptions& o, int model_v
   return TokenizerCopy{path, sentencepiece ? "tokenizer.model" : "tokenizer.bin"};
 }
 
-// Makes --out ready to write; returns whether it was created here (and so may
-// be removed again if the conversion fails).
-bool prepare_output(const ConvertOptions& o, const std::optional<TokenizerCopy>& tokenizer) {
+// Checks --out may be replaced; the conversion itself is written beside it.
+void check_output(const ConvertOptions& o, const std::optional<TokenizerCopy>& tokenizer) {
   const fs::path out = o.out;
   std::error_code error;
-  if (!fs::exists(out)) {
-    fs::create_directories(out, error);
-    GS_CHECK(!error, out.string() << ": cannot create the output directory: " << error.message());
-    return true;
-  }
+  if (!fs::exists(out)) return;
   GS_CHECK(o.force, out.string() << ": already exists; pass --force to replace the checkpoint "
                                     "files in it, or choose another --out");
   GS_CHECK(fs::is_directory(out), out.string() << ": exists and is not a directory");
@@ -81,11 +78,6 @@ bool prepare_output(const ConvertOptions& o, const std::optional<TokenizerCopy>&
              "--out " << out.string() << " is the folder the input " << input.string()
                       << " is read from; write the converted checkpoint elsewhere");
   }
-  for (const char* name : kCheckpointFiles) {
-    fs::remove(out / name, error);
-    GS_CHECK(!error, (out / name).string() << ": cannot remove: " << error.message());
-  }
-  return false;
 }
 
 // Runs on rank 0 alone; returns the summary line for stdout.
@@ -100,25 +92,30 @@ std::string convert(const ConvertOptions& o) {
   const ModelConfig& from = source->config();
   converted_config(from, spec.kv_groups);
   const std::optional<TokenizerCopy> tokenizer = find_tokenizer(o, from.vocab_size);
-  const bool created = prepare_output(o, tokenizer);
+  check_output(o, tokenizer);
 
+  // A file-size limit must fail the write with EFBIG, reported below, rather
+  // than kill the process with SIGXFSZ and no message.
+  std::signal(SIGXFSZ, SIG_IGN);
+  const bool replacing = fs::exists(o.out);
   try {
+    StagedDirectory staged(o.out);
     std::optional<Progress> progress;
-    convert_checkpoint(*source, spec, o.out, [&](std::uint64_t done, std::uint64_t total) {
+    convert_checkpoint(*source, spec, staged.path(), [&](std::uint64_t done, std::uint64_t total) {
       if (!progress) progress.emplace(total, ProgressOptions("convert"));
       progress->update(done);
     });
     progress->finish();
     if (tokenizer) {
       std::error_code error;
-      fs::copy_file(tokenizer->from, fs::path(o.out) / tokenizer->name, error);
+      fs::copy_file(tokenizer->from, staged.path() / tokenizer->name, error);
       GS_CHECK(!error, "cannot copy the tokenizer " << tokenizer->from.string() << " into "
                                                     << o.out << ": " << error.message());
     }
-  } catch (...) {
-    std::error_code ignored;
-    if (created) fs::remove_all(o.out, ignored);
-    throw;
+    staged.commit(kCheckpointFiles);
+  } catch (const Error& e) {
+    GS_FAIL("cannot write " << o.out << ": " << e.what() << "; "
+                            << (replacing ? "the previous " + o.out + " is unchanged" : "nothing was written"));
   }
 
   if (!tokenizer)

@@ -88,7 +88,7 @@ int run_eval(const EvalOptions& o, ControlChannel& comm) {
       tokens = tokenizer->encode(read_text_file(o.text), false);
       if (o.max_tokens && static_cast<std::size_t>(*o.max_tokens) < tokens.size()) tokens.resize(*o.max_tokens);
     }
-    backend = open_backend(config.runtime, *plan, comm.rank(), limits);
+    backend = open_backend(config.runtime, *plan, comm, limits);
     weights = LlamaWeights::load(*source, *plan, comm.rank(), *backend, weight_type);
     loaded_model_config = model_config;
   });

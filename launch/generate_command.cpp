@@ -11,29 +11,11 @@
 #include "kernels/check.h"
 #include "launch/collective_phase.h"
 #include "launch/model_setup.h"
+#include "launch/prompt_ids.h"
 
 namespace gs {
 
 namespace {
-
-std::vector<int> parse_ids(const std::string& text) {
-  std::vector<int> ids;
-  std::stringstream in(text);
-  std::string item;
-  while (std::getline(in, item, ',')) {
-    std::size_t used = 0;
-    int id = 0;
-    try {
-      id = std::stoi(item, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    GS_CHECK(used == item.size() && !item.empty(),
-             "--prompt-ids '" << text << "': '" << item << "' is not an integer token id");
-    ids.push_back(id);
-  }
-  return ids;
-}
 
 std::string decode(const Tokenizer& tokenizer, int previous, const std::vector<int>& ids) {
   std::string text;
@@ -123,10 +105,10 @@ int run_generate(const GenerateOptions& o, ControlChannel& comm) {
       GS_CHECK(tokenizer || o.prompts.empty(),
                "no tokenizer found beside " << config.model.path << ": pass --tokenizer PATH");
       for (const std::string& text : o.prompts) prompts.push_back(tokenizer->encode(text, true));
-      for (const std::string& ids : o.prompt_ids) prompts.push_back(parse_ids(ids));
+      for (const std::string& ids : o.prompt_ids) prompts.push_back(parse_prompt_ids(ids));
       check_prompts(prompts, generation.max_tokens, limits, model_config.vocab_size);
     }
-    backend = open_backend(config.runtime, *plan, comm.rank(), limits);
+    backend = open_backend(config.runtime, *plan, comm, limits);
     weights = LlamaWeights::load(*source, *plan, comm.rank(), *backend, weight_type);
     loaded_model_config = model_config;
   });

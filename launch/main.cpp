@@ -5,6 +5,8 @@
 // rank exits 1. An error after that point, when ranks may be inside a collective,
 // aborts the whole job so that no rank hangs.
 #include <cstdio>
+#include <cstdlib>
+#include <string>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -53,11 +55,22 @@ int run(int argc, char** argv, gs::ControlChannel& comm) {
   return 1;  // unreachable: require_subcommand(1)
 }
 
-}  // namespace
+// A library that calls exit() mid-run ends this rank with Open MPI's message
+// naming neither the rank nor the host; this names them. Disarmed once the run
+// returns (errors that abort the job leave through _Exit, which skips it).
+struct EarlyExitReport {
+  bool armed = false;
+  int rank = 0;
+  std::string host;
+} early_exit;
 
-int main(int argc, char** argv) {
-  gs::MpiSession mpi(&argc, &argv);
-  gs::MpiControlChannel world(MPI_COMM_WORLD);
+void report_early_exit() {
+  if (early_exit.armed)
+    std::fprintf(stderr, "groupshard: rank %d on %s exited before the run finished (exit() called mid-run)\n",
+                 early_exit.rank, early_exit.host.c_str());
+}
+
+int run_reporting_errors(int argc, char** argv, gs::MpiControlChannel& world) {
   try {
     return run(argc, argv, world);
   } catch (const gs::PhaseFailed& e) {
@@ -72,4 +85,16 @@ int main(int argc, char** argv) {
                  world.host().c_str(), e.what());
     gs::MpiSession::abort_job(1);
   }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  gs::MpiSession mpi(&argc, &argv);
+  gs::MpiControlChannel world(MPI_COMM_WORLD);
+  early_exit = {true, world.rank(), world.host()};
+  std::atexit(report_early_exit);
+  const int code = run_reporting_errors(argc, argv, world);
+  early_exit.armed = false;
+  return code;
 }

@@ -8,6 +8,7 @@
 #include "kernels/check.h"
 #include "kernels/cpu/fast.h"
 #include "launch/collective_phase.h"
+#include "launch/memory_budget.h"
 #include "parallel/mpi_channels.h"
 #include "parallel/staged_tensor_channel.h"
 #ifdef GROUPSHARD_WITH_CUDA
@@ -80,12 +81,19 @@ void print_resolved_config(const RunConfig& config, const ShardPlan& plan) {
   for (const std::string& note : plan.notes()) std::cerr << "# plan: " << note << "\n";
 }
 
-std::unique_ptr<kernels::Backend> open_backend(const RunConfig::Runtime& runtime, const ShardPlan& plan, int rank,
-                                               const ModelLimits& limits) {
+std::unique_ptr<kernels::Backend> open_backend(const RunConfig::Runtime& runtime, const ShardPlan& plan,
+                                               ControlChannel& control, const ModelLimits& limits) {
   GS_CHECK(runtime.collective_timeout_s > 0,
            "runtime.collective_timeout_s must be positive, got " << runtime.collective_timeout_s);
-  return kernels::make_backend(backend_from_name(runtime.backend), backend_limits(plan, rank, limits),
-                               {runtime.device, runtime.cuda_graphs, runtime.collective_timeout_s});
+  std::unique_ptr<kernels::Backend> backend =
+      kernels::make_backend(backend_from_name(runtime.backend), backend_limits(plan, control.rank(), limits),
+                            {runtime.device, runtime.cuda_graphs, runtime.collective_timeout_s});
+  // Host backends hold the weights and the cache in this host's memory: refuse
+  // before allocating what cannot fit.
+  if (backend->memory_space() == kernels::MemorySpace::host)
+    check_rank_memory(plan, control.rank(), limits, weight_type_from_name(runtime.weight_dtype),
+                      host_available_bytes(), ranks_on_this_host(), control.host());
+  return backend;
 }
 
 namespace {

@@ -35,9 +35,10 @@ kernels::BackendKind backend_from_name(const std::string& name);
 kernels::WeightType weight_type_from_name(const std::string& name);
 
 // runtime.backend and runtime.device: the backend this rank computes on, sized for
-// its shard of plan under limits. Not collective.
-std::unique_ptr<kernels::Backend> open_backend(const RunConfig::Runtime& runtime, const ShardPlan& plan, int rank,
-                                               const ModelLimits& limits);
+// its shard of plan under limits; a host backend first checks that the rank's
+// weights and cache fit this host's memory. Not collective.
+std::unique_ptr<kernels::Backend> open_backend(const RunConfig::Runtime& runtime, const ShardPlan& plan,
+                                               ControlChannel& control, const ModelLimits& limits);
 
 // parallel.collectives: the channel the model's collectives use, over the backend's
 // memory — MPI for host memory, NCCL or host-staged MPI for device memory. Every

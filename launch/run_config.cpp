@@ -44,6 +44,12 @@ std::string where(const std::filesystem::path& file, const YAML::Node& node) {
   return file.string() + ":" + std::to_string(node.Mark().line + 1);
 }
 
+// A mapping key as text: YAML also allows lists and mappings as keys ("? [a, b]").
+std::string key_name(const std::filesystem::path& file, const YAML::Node& key, const char* what) {
+  GS_CHECK(key.IsScalar(), where(file, key) << ": " << what << " must be a name, got '" << YAML::Dump(key) << "'");
+  return key.Scalar();
+}
+
 }  // namespace
 
 void load_run_config(const std::filesystem::path& file, RunConfig& config) {
@@ -83,7 +89,7 @@ void load_run_config(const std::filesystem::path& file, RunConfig& config) {
   };
 
   for (const auto& section : root) {
-    const std::string name = section.first.as<std::string>();
+    const std::string name = key_name(file, section.first, "a section");
     const auto known = sections.find(name);
     GS_CHECK(known != sections.end(), where(file, section.first)
                                           << ": unknown section '" << name
@@ -91,7 +97,7 @@ void load_run_config(const std::filesystem::path& file, RunConfig& config) {
     GS_CHECK(section.second.IsMap() || section.second.IsNull(),
              where(file, section.second) << ": section '" << name << "' must be a mapping");
     for (const auto& entry : section.second) {
-      const std::string key = entry.first.as<std::string>();
+      const std::string key = key_name(file, entry.first, "a key");
       const auto setter = known->second.find(key);
       if (setter == known->second.end()) {
         std::ostringstream valid;

@@ -1,9 +1,42 @@
 #!/usr/bin/env bash
 # The whole test suite on a fresh Debian 12 machine: install, build, run CTest
-# (unit tests, multi-rank tests under mpirun at 1, 2, 3, 4 and 8 ranks, CLI tests).
+# (unit tests, multi-rank tests under mpirun at 1, 2, 3, 4 and 8 ranks, CLI,
+# rank-failure and file-size-limit tests), then every fuzz target for 15 s.
+#   scripts/test.sh [CTEST ARGS...]             the Release build in build/
+#   scripts/test.sh --sanitize [CTEST ARGS...]  the kernel tests under TSan (build-tsan/), then
+#                                               the suite built with ASan + UBSan (build-sanitize/)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+sanitize=false
+if [ "${1:-}" = "--sanitize" ]; then
+  sanitize=true
+  shift
+fi
 scripts/install_deps.sh
-scripts/build.sh
-# Multi-rank tests oversubscribe the cores already: run them one at a time.
-ctest --test-dir build --output-on-failure -j 1 "$@"
+if ! $sanitize; then
+  scripts/build.sh
+  # Multi-rank tests oversubscribe the cores already: run them one at a time.
+  ctest --test-dir build --output-on-failure -j 1 "$@"
+  scripts/fuzz.sh 15
+  exit
+fi
+
+# TSan on the multi-threaded kernel tests: clang with LLVM's OpenMP runtime, whose
+# Archer tool tells TSan about OpenMP's synchronisation (GCC's libgomp cannot).
+CC=clang CXX=clang++ cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGROUPSHARD_SANITIZE=thread \
+  -DGROUPSHARD_BENCHMARKS=OFF
+cmake --build build-tsan -j "$(nproc)" --target kernels_test
+archer=$(dirname "$(dirname "$(clang -print-resource-dir)")")/libarcher.so
+OMP_NUM_THREADS=4 OPENBLAS_NUM_THREADS=1 OMP_TOOL_LIBRARIES=$archer \
+  TSAN_OPTIONS="halt_on_error=1 ignore_noninstrumented_modules=1" build-tsan/tests/kernels/kernels_test
+
+# ASan + UBSan on the whole suite.
+cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGROUPSHARD_SANITIZE=address
+cmake --build build-sanitize -j "$(nproc)"
+# Open MPI's own allocations are never freed before exit, so leak checking
+# would report the library, not groupshard. The rank-failure tests preload a
+# library ahead of ASan's runtime, which ASan accepts only with the link-order
+# check off.
+export ASAN_OPTIONS=detect_leaks=0:verify_asan_link_order=0:abort_on_error=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+ctest --test-dir build-sanitize --output-on-failure -j 1 --timeout 1200 "$@"

@@ -1,5 +1,7 @@
 #include "engine/checkpoint/hf_writer.h"
 
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -80,7 +82,7 @@ void HfCheckpointWriter::finish() {
   GS_CHECK(out, path.string() << ": cannot open for writing");
   out << config_json_;
   out.close();
-  GS_CHECK(!out.fail(), path.string() << ": write failed");
+  GS_CHECK(!out.fail(), path.string() << ": write failed: " << std::strerror(errno));
 }
 
 }  // namespace gs

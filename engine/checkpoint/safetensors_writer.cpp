@@ -1,5 +1,7 @@
 #include "engine/checkpoint/safetensors_writer.h"
 
+#include <cerrno>
+#include <cstring>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -49,7 +51,7 @@ SafetensorsWriter::SafetensorsWriter(const std::filesystem::path& path,
   const std::uint64_t length = text.size();  // little-endian, as is the host
   out_.write(reinterpret_cast<const char*>(&length), sizeof(length));
   out_.write(text.data(), static_cast<std::streamsize>(text.size()));
-  GS_CHECK(out_, path.string() << ": write failed (header)");
+  GS_CHECK(out_, path.string() << ": write failed (header): " << std::strerror(errno));
 }
 
 void SafetensorsWriter::write_next(std::span<const std::byte> bytes) {
@@ -61,7 +63,7 @@ void SafetensorsWriter::write_next(std::span<const std::byte> bytes) {
                                                               << " bytes, got " << bytes.size());
   out_.write(reinterpret_cast<const char*>(bytes.data()),
              static_cast<std::streamsize>(bytes.size()));
-  GS_CHECK(out_, path_.string() << ": write failed (tensor " << entry.name << ")");
+  GS_CHECK(out_, path_.string() << ": write failed (tensor " << entry.name << "): " << std::strerror(errno));
   ++next_;
 }
 
@@ -69,7 +71,7 @@ void SafetensorsWriter::finish() {
   GS_CHECK(next_ == entries_.size(), path_.string() << ": finish() after " << next_ << " of "
                                                     << entries_.size() << " tensors were written");
   out_.close();
-  GS_CHECK(!out_.fail(), path_.string() << ": write failed while closing");
+  GS_CHECK(!out_.fail(), path_.string() << ": write failed while closing: " << std::strerror(errno));
 }
 
 }  // namespace gs

@@ -1,6 +1,7 @@
 // Writes the malformed checkpoints the CLI tests feed to groupshard, into the
 // folder given as argv[1]: each is a valid random checkpoint with one defect.
 #include <cstdint>
+#include <cstring>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -33,6 +34,17 @@ void edit_safetensors_header(const fs::path& dir, Edit edit) {
   const std::uint64_t new_length = header.size();
   std::string out(reinterpret_cast<const char*>(&new_length), 8);
   write_all(dir / "model.safetensors", out + header + file.substr(8 + length));
+}
+
+// dim 16384, hidden 65536, 100 layers, 128 heads, 8 KV heads, vocab 32000 (tied),
+// seq_len 2048: the header, then holes up to the size it implies (llama2c_reader.h).
+void write_huge_llama2c(const fs::path& path) {
+  const std::int32_t header[7] = {16384, 65536, 100, 128, 8, 32000, 2048};
+  const std::int64_t dim = 16384, hidden = 65536, layers = 100, kv_dim = 8 * 128, vocab = 32000, head_dim = 128;
+  const std::int64_t floats = vocab * dim + layers * (2 * dim + 2 * dim * dim + 2 * kv_dim * dim + 3 * hidden * dim) +
+                              dim + 2048 * head_dim;
+  write_all(path, std::string(reinterpret_cast<const char*>(header), sizeof header));
+  fs::resize_file(path, sizeof header + floats * sizeof(float));
 }
 
 }  // namespace
@@ -75,5 +87,13 @@ int main(int argc, char** argv) {
   nlohmann::json hf_config = nlohmann::json::parse(read_all(out / "missing_field" / "config.json"));
   hf_config.erase("hidden_size");
   write_all(out / "missing_field" / "config.json", hf_config.dump(2));
+
+  // A valid model that needs more memory than any host has: as many positions as
+  // an int holds (its KV cache), and a sparse llama2.c file of 1.7 TB of weights.
+  gs::write_hf_checkpoint(weights, out / "huge_context", gs::DType::f32);
+  hf_config = nlohmann::json::parse(read_all(out / "huge_context" / "config.json"));
+  hf_config["max_position_embeddings"] = INT32_MAX;
+  write_all(out / "huge_context" / "config.json", hf_config.dump(2));
+  write_huge_llama2c(out / "huge_weights.bin");
   return 0;
 }

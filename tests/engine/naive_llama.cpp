@@ -47,7 +47,7 @@ void rope(Vec& x, int n_heads, const ModelConfig& c, int pos) {
 
 }  // namespace
 
-std::vector<double> naive_next_logits(const DenseWeights& w, const std::vector<int>& tokens) {
+std::vector<std::vector<double>> naive_logits(const DenseWeights& w, const std::vector<int>& tokens) {
   const ModelConfig& c = w.config;
   const int n = static_cast<int>(tokens.size()), d = c.head_dim;
   std::vector<Vec> x(n);
@@ -97,9 +97,15 @@ std::vector<double> naive_next_logits(const DenseWeights& w, const std::vector<i
       for (int i = 0; i < c.dim; ++i) x[t][i] += down[i];
     }
   }
-  const Vec xn = rmsnorm(x[n - 1], w.at(WeightKind::final_norm), c.norm_eps);
-  return matvec(c.tied_embeddings ? w.at(WeightKind::token_embedding) : w.at(WeightKind::lm_head), xn,
-                c.vocab_size);
+  std::vector<Vec> logits(n);
+  for (int t = 0; t < n; ++t)
+    logits[t] = matvec(c.tied_embeddings ? w.at(WeightKind::token_embedding) : w.at(WeightKind::lm_head),
+                       rmsnorm(x[t], w.at(WeightKind::final_norm), c.norm_eps), c.vocab_size);
+  return logits;
+}
+
+std::vector<double> naive_next_logits(const DenseWeights& w, const std::vector<int>& tokens) {
+  return naive_logits(w, tokens).back();
 }
 
 }  // namespace gs::testing

@@ -10,6 +10,9 @@
 
 namespace gs::testing {
 
+// Logits (vocab) at every position of `tokens`: row t predicts the token after tokens[t].
+std::vector<std::vector<double>> naive_logits(const DenseWeights& weights, const std::vector<int>& tokens);
+
 // Logits (vocab) of the next token after `tokens`.
 std::vector<double> naive_next_logits(const DenseWeights& weights, const std::vector<int>& tokens);
 

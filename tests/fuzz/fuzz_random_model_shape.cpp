@@ -1,0 +1,17 @@
+// `bench --random-model h=8,g=2,d=8,layers=2,ffn=48,vocab=64`: an accepted shape
+// must give a valid model config and print back to text that parses the same.
+#include "bench/random_model_shape.h"
+#include "tests/fuzz/expected_errors.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const std::string text(reinterpret_cast<const char*>(data), size);
+  gs::fuzz::expect_only_gs_errors([&] {
+    const gs::bench::RandomModelShape shape = gs::bench::parse_random_model_shape(text);
+    shape.config(256).validate("fuzz --random-model");
+    if (gs::bench::parse_random_model_shape(shape.text()).text() != shape.text()) {
+      std::fprintf(stderr, "fuzz: --random-model text does not round-trip\n");
+      std::abort();
+    }
+  });
+  return 0;
+}
