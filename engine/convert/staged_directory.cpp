@@ -41,7 +41,7 @@ StagedDirectory::StagedDirectory(const fs::path& target)
     : target_(normalized(target)), staged_(beside(target_, "partial")) {
   std::error_code error;
   fs::remove_all(staged_, error);  // left by an earlier process with this pid
-  fs::create_directory(staged_, error);
+  fs::create_directories(staged_, error);  // and the target's parents, as a new target needs them
   GS_CHECK(!error, staged_.string() << ": cannot create the folder to write " << target_.string()
                                     << " in: " << error.message());
 }

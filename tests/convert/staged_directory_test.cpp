@@ -60,6 +60,16 @@ TEST_F(StagedDirectoryTest, CommitToANewTargetRenamesTheStage) {
   EXPECT_EQ(beside_out(), std::vector<std::string>{"new"});
 }
 
+TEST_F(StagedDirectoryTest, CommitCreatesTheTargetsParents) {
+  {
+    StagedDirectory staged(root_ / "a" / "b" / "new");
+    write(staged.path() / "model.bin", "new model");
+    staged.commit(kReplaced);
+  }
+  EXPECT_EQ(read(root_ / "a" / "b" / "new" / "model.bin"), "new model");
+  EXPECT_EQ(fs::directory_iterator(root_ / "a" / "b")->path().filename(), "new");  // nothing beside it
+}
+
 TEST_F(StagedDirectoryTest, CommitReplacesOutputFilesAndKeepsOthers) {
   {
     StagedDirectory staged(root_ / "out");
