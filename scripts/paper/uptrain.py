@@ -7,7 +7,7 @@ lr 1e-3 with linear warm-up over the first 100/1042 of the steps then cosine
 decay to 1e-4, grad-clip 1.0, dropout 0.1, random windows of the training
 stream. The batch is scaled down (default 4 x 256 tokens, not 32 x 256) so the
 paper's sweep fits in an hour on 2 cores; alpha stays a fraction of the 1,042
-steps. Seeded: the same arguments give a byte-identical output directory.
+steps. Seeded: the same arguments write byte-identical checkpoint files.
 Writes OUT (config.json, model.safetensors, the tokenizer) and OUT/uptrain.json.
 """
 import argparse
