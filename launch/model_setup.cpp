@@ -85,15 +85,14 @@ std::unique_ptr<kernels::Backend> open_backend(const RunConfig::Runtime& runtime
                                                ControlChannel& control, const ModelLimits& limits) {
   GS_CHECK(runtime.collective_timeout_s > 0,
            "runtime.collective_timeout_s must be positive, got " << runtime.collective_timeout_s);
-  std::unique_ptr<kernels::Backend> backend =
-      kernels::make_backend(backend_from_name(runtime.backend), backend_limits(plan, control.rank(), limits),
-                            {runtime.device, runtime.cuda_graphs, runtime.collective_timeout_s});
-  // Host backends hold the weights and the cache in this host's memory: refuse
-  // before allocating what cannot fit.
-  if (backend->memory_space() == kernels::MemorySpace::host)
+  const kernels::BackendKind kind = backend_from_name(runtime.backend);
+  // The CPU backends hold the weights and the cache in this host's memory: refuse
+  // before allocating (the backend's own scratch included) what cannot fit.
+  if (kind != kernels::BackendKind::cuda)
     check_rank_memory(plan, control.rank(), limits, weight_type_from_name(runtime.weight_dtype),
                       host_available_bytes(), ranks_on_this_host(), control.host());
-  return backend;
+  return kernels::make_backend(kind, backend_limits(plan, control.rank(), limits),
+                               {runtime.device, runtime.cuda_graphs, runtime.collective_timeout_s});
 }
 
 namespace {

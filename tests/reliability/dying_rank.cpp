@@ -3,7 +3,7 @@
 // test hook. Through MPI's profiling interface it counts the collectives a rank
 // makes and, on the rank and call named by GS_TEST_DIE, makes that rank fail:
 //   GS_TEST_DIE=RANK:FUNCTION:CALL:HOW   e.g. 1:Allreduce:40:kill
-// FUNCTION: Allreduce | Allgatherv | Gatherv | Bcast | Barrier, the call numbered
+// FUNCTION: Allreduce | Allgather | Allgatherv | Gatherv | Bcast | Barrier, the call numbered
 // from 1. HOW: kill (SIGKILL itself), exit (exit(3) without MPI_Finalize,
 // as a library giving up would), error (the MPI call returns an error, which the
 // engine reports as gs::Error). Before failing it writes the wall time in ms to
@@ -68,6 +68,12 @@ int MPI_Init_thread(int* argc, char*** argv, int required, int* provided) {
 int MPI_Allreduce(const void* send, void* receive, int count, MPI_Datatype type, MPI_Op op, MPI_Comm comm) {
   if (const int rc = maybe_fail("Allreduce")) return rc;
   return PMPI_Allreduce(send, receive, count, type, op, comm);
+}
+
+int MPI_Allgather(const void* send, int send_count, MPI_Datatype send_type, void* receive, int receive_count,
+                  MPI_Datatype receive_type, MPI_Comm comm) {
+  if (const int rc = maybe_fail("Allgather")) return rc;
+  return PMPI_Allgather(send, send_count, send_type, receive, receive_count, receive_type, comm);
 }
 
 int MPI_Allgatherv(const void* send, int send_count, MPI_Datatype send_type, void* receive,

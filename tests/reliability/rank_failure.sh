@@ -22,10 +22,14 @@ elapsed=$((ended - $(cat "$run_dir/died_ms")))
 [ "$elapsed" -le 10000 ] || fail "the job ended $elapsed ms after rank $rank failed, more than 10 s"
 pids=("$run_dir"/rank*.pid)
 [ ${#pids[@]} -eq "$np" ] || fail "expected $np ranks to start, found ${#pids[@]} pid files"
+# Every rank gone within 10 s of the failure: mpirun's SIGKILL of the others lands
+# as it exits, and a process unmapping gigabytes can take a moment to vanish.
+deadline=$(( $(cat "$run_dir/died_ms") + 10000 ))
 for f in "${pids[@]}"; do
   # Gone: no such process, or a zombie (dead; a container's init may never reap it).
-  state=$(ps -o stat= -p "$(cat "$f")")
-  [ -z "$state" ] || [[ $state == Z* ]] || fail "$(basename "$f" .pid) (pid $(cat "$f"), state $state) is still running"
+  while state=$(ps -o stat= -p "$(cat "$f")") && [ -n "$state" ] && [[ $state != Z* ]] &&
+        [ "$(now_ms)" -lt "$deadline" ]; do sleep 0.05; done
+  [ -z "$state" ] || [[ $state == Z* ]] || fail "$(basename "$f" .pid) (pid $(cat "$f"), state $state) is still running 10 s after the failure"
 done
 host=$(hostname)
 grep -E "rank $rank\b" <<<"$output" | grep -qF "$host" ||
