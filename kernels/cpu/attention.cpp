@@ -5,7 +5,7 @@
 // The arithmetic does not shrink with G, so it must stay under the memory time of
 // the smallest G: at context 4096, GQA-4 of 32 heads reads 8 MiB per layer but
 // still does 2 x 32 x 4096 x 64 multiply-adds. So keys are stored in transposed
-// tiles (attention_batch.h) and scored sixteen positions per FMA, every loop
+// tiles (cpu/kv_layout.h) and scored sixteen positions per FMA, every loop
 // keeps 16 vector accumulators in flight, a tile or a block of value rows stays
 // in L1 while all heads of the group use it, and exp is a polynomial on whole
 // vectors. Head dims 64 and 128 get fully unrolled loops. (Measured on 2 Zen 5
