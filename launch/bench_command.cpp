@@ -123,16 +123,11 @@ BenchSetup set_up(const BenchOptions& o, ControlChannel& comm) {
 // `runtime` for `sequences` sequences.
 RankModel load_case_model(const BenchSetup& s, ControlChannel& comm, const RunConfig::Runtime& runtime,
                           int sequences) {
-  ModelLimits limits;
-  std::unique_ptr<kernels::Backend> backend;
-  LlamaWeights weights;
+  RankSlice slice;
   run_collective_phase(comm, [&] {
-    limits = model_limits(runtime, s.source->config(), sequences);
-    backend = open_backend(runtime, *s.plan, comm, limits);
-    weights = LlamaWeights::load(*s.source, *s.plan, comm.rank(), *backend, s.weight_type);
+    slice = load_rank_slice(*s.source, *s.plan, comm, runtime, model_limits(runtime, s.source->config(), sequences));
   });
-  return build_rank_model(comm, s.config, s.source->config(), *s.plan, limits, std::move(backend),
-                          std::move(weights));
+  return build_rank_model(comm, s.config, *s.plan, std::move(slice));
 }
 
 // One batch and context: every rank loads its slice with a cache sized for the

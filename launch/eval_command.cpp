@@ -52,17 +52,14 @@ int run_eval(const EvalOptions& o, ControlChannel& comm) {
   RunConfig config;
   std::vector<int> tokens;
   std::optional<ShardPlan> plan;
-  std::optional<ModelConfig> loaded_model_config;
-  ModelLimits limits;
-  std::unique_ptr<kernels::Backend> backend;
-  LlamaWeights weights;
+  RankSlice slice;
   int context = 0;
 
   run_collective_phase(comm, [&] {
     config = resolve_run_config(o.common);
     GS_CHECK(!o.max_tokens || *o.max_tokens >= 1, "--max-tokens must be at least 1, got " << *o.max_tokens);
     config.runtime.threads = apply_threads(config.runtime.threads);
-    const kernels::WeightType weight_type = weight_type_from_name(config.runtime.weight_dtype);
+    weight_type_from_name(config.runtime.weight_dtype);  // a bad name fails before the checkpoint is read
 
     std::unique_ptr<WeightSource> source = open_checkpoint(config.model.path);
     const ModelConfig& model_config = source->config();
@@ -74,7 +71,7 @@ int run_eval(const EvalOptions& o, ControlChannel& comm) {
       // The cache need not be longer than a window.
       if (config.runtime.max_seq_len == 0) config.runtime.max_seq_len = *o.context;
     }
-    limits = model_limits(config.runtime, model_config, 1);
+    const ModelLimits limits = model_limits(config.runtime, model_config, 1);
     config.runtime.max_seq_len = limits.capacity;
     context = o.context.value_or(limits.capacity);
     GS_CHECK(context <= limits.capacity, "--context " << context << " exceeds the KV cache's "
@@ -88,12 +85,9 @@ int run_eval(const EvalOptions& o, ControlChannel& comm) {
       tokens = tokenizer->encode(read_text_file(o.text), false);
       if (o.max_tokens && static_cast<std::size_t>(*o.max_tokens) < tokens.size()) tokens.resize(*o.max_tokens);
     }
-    backend = open_backend(config.runtime, *plan, comm, limits);
-    weights = LlamaWeights::load(*source, *plan, comm.rank(), *backend, weight_type);
-    loaded_model_config = model_config;
+    slice = load_rank_slice(*source, *plan, comm, config.runtime, limits);
   });
-  RankModel built =
-      build_rank_model(comm, config, *loaded_model_config, *plan, limits, std::move(backend), std::move(weights));
+  const RankModel built = build_rank_model(comm, config, *plan, std::move(slice));
   LlamaModel* model = built.model.get();
 
   StepExecutor executor(*model, comm);

@@ -70,10 +70,7 @@ int run_generate(const GenerateOptions& o, ControlChannel& comm) {
   std::unique_ptr<Tokenizer> tokenizer;
   std::vector<std::vector<int>> prompts;
   std::optional<ShardPlan> plan;
-  std::optional<ModelConfig> loaded_model_config;
-  ModelLimits limits;
-  std::unique_ptr<kernels::Backend> backend;
-  LlamaWeights weights;
+  RankSlice slice;
 
   run_collective_phase(comm, [&] {
     config = resolve_run_config(o.common);
@@ -89,13 +86,13 @@ int run_generate(const GenerateOptions& o, ControlChannel& comm) {
                            config.sampling.seed};
     generation.sampling.validate();
     config.runtime.threads = apply_threads(config.runtime.threads);
-    const kernels::WeightType weight_type = weight_type_from_name(config.runtime.weight_dtype);
+    weight_type_from_name(config.runtime.weight_dtype);  // a bad name fails before the checkpoint is read
 
     std::unique_ptr<WeightSource> source = open_checkpoint(config.model.path);
     const ModelConfig& model_config = source->config();
     plan = ShardPlan::make(model_config.shape(), comm.size(), strategy_from_name(config.parallel.strategy));
     const int n_prompts = static_cast<int>(o.prompts.size() + o.prompt_ids.size());
-    limits = model_limits(config.runtime, model_config, n_prompts);
+    const ModelLimits limits = model_limits(config.runtime, model_config, n_prompts);
     config.runtime.max_seq_len = limits.capacity;
 
     // Rank 0 owns user I/O: it reads the tokenizer and the prompts, and checks them
@@ -108,12 +105,9 @@ int run_generate(const GenerateOptions& o, ControlChannel& comm) {
       for (const std::string& ids : o.prompt_ids) prompts.push_back(parse_prompt_ids(ids));
       check_prompts(prompts, generation.max_tokens, limits, model_config.vocab_size);
     }
-    backend = open_backend(config.runtime, *plan, comm, limits);
-    weights = LlamaWeights::load(*source, *plan, comm.rank(), *backend, weight_type);
-    loaded_model_config = model_config;
+    slice = load_rank_slice(*source, *plan, comm, config.runtime, limits);
   });
-  RankModel built =
-      build_rank_model(comm, config, *loaded_model_config, *plan, limits, std::move(backend), std::move(weights));
+  const RankModel built = build_rank_model(comm, config, *plan, std::move(slice));
   LlamaModel* model = built.model.get();
 
   StepExecutor executor(*model, comm);

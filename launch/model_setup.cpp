@@ -137,14 +137,22 @@ std::unique_ptr<TensorChannel> open_tensor_channel(const RunConfig& config, Cont
   return std::make_unique<StagedTensorChannel>(std::move(mpi), backend);
 }
 
-RankModel build_rank_model(ControlChannel& control, const RunConfig& config, const ModelConfig& model_config,
-                           const ShardPlan& plan, const ModelLimits& limits, std::unique_ptr<kernels::Backend> backend,
-                           LlamaWeights weights) {
+RankSlice load_rank_slice(const WeightSource& source, const ShardPlan& plan, ControlChannel& control,
+                          const RunConfig::Runtime& runtime, const ModelLimits& limits) {
+  RankSlice slice{source.config(), limits, open_backend(runtime, plan, control, limits), {}};
+  slice.weights = LlamaWeights::load(source, plan, control.rank(), *slice.backend,
+                                     weight_type_from_name(runtime.weight_dtype));
+  return slice;
+}
+
+RankModel build_rank_model(ControlChannel& control, const RunConfig& config, const ShardPlan& plan,
+                           RankSlice slice) {
   RankModel m;
   run_collective_phase(control, [&] {
-    m.channel = open_tensor_channel(config, control, *backend);
+    m.channel = open_tensor_channel(config, control, *slice.backend);
     m.timed = std::make_unique<TimedTensorChannel>(*m.channel);
-    m.model = std::make_unique<LlamaModel>(model_config, plan, *m.timed, std::move(backend), std::move(weights), limits);
+    m.model = std::make_unique<LlamaModel>(slice.config, plan, *m.timed, std::move(slice.backend),
+                                           std::move(slice.weights), slice.limits);
   });
   return m;
 }

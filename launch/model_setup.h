@@ -46,6 +46,20 @@ std::unique_ptr<kernels::Backend> open_backend(const RunConfig::Runtime& runtime
 std::unique_ptr<TensorChannel> open_tensor_channel(const RunConfig& config, ControlChannel& control,
                                                    kernels::Backend& backend);
 
+// A rank's slice of a model, loaded into its backend; the tensor channel is not
+// open yet.
+struct RankSlice {
+  ModelConfig config;
+  ModelLimits limits;
+  std::unique_ptr<kernels::Backend> backend;
+  LlamaWeights weights;
+};
+
+// open_backend, then this rank's slices of source copied into it as
+// runtime.weight_dtype (the caller may then close source). Not collective.
+RankSlice load_rank_slice(const WeightSource& source, const ShardPlan& plan, ControlChannel& control,
+                          const RunConfig::Runtime& runtime, const ModelLimits& limits);
+
 // A rank's model with the channel its collectives use, timed for bench.
 struct RankModel {
   std::unique_ptr<TensorChannel> channel;
@@ -55,9 +69,8 @@ struct RankModel {
 
 // Once every rank has loaded its weights into its backend: opens the tensor
 // channel and builds the model, with one verdict for all ranks.
-RankModel build_rank_model(ControlChannel& control, const RunConfig& config, const ModelConfig& model_config,
-                           const ShardPlan& plan, const ModelLimits& limits, std::unique_ptr<kernels::Backend> backend,
-                           LlamaWeights weights);
+RankModel build_rank_model(ControlChannel& control, const RunConfig& config, const ShardPlan& plan,
+                           RankSlice slice);
 
 // --verbose: the resolved config and the plan's notes on stderr (rank 0 calls it).
 void print_resolved_config(const RunConfig& config, const ShardPlan& plan);
