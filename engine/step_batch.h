@@ -10,8 +10,14 @@ namespace gs {
 struct StepBatch {
   std::vector<int> tokens;      // (n_tokens) token ids
   std::vector<int> positions;   // (n_tokens) position of each token in its sequence
-  std::vector<int> slots;       // (n_tokens) KV-cache slot of each token's sequence
+  std::vector<int> slots;       // (n_tokens) sequence of each token (its KV-cache slot)
   std::vector<int> logit_rows;  // indices into tokens whose logits rank 0 needs, in order
+  // The paged KV cache's block tables of the step's sequences (KvBlocks::attach_tables):
+  // sequence table_slots[i] keeps its positions in blocks
+  // tables[i * table_width, (i + 1) * table_width), in order; unused entries are -1.
+  std::vector<int> table_slots;
+  std::vector<int> tables;
+  int table_width = 0;
 
   int size() const { return static_cast<int>(tokens.size()); }
   void clear() {
@@ -19,6 +25,9 @@ struct StepBatch {
     positions.clear();
     slots.clear();
     logit_rows.clear();
+    table_slots.clear();
+    tables.clear();
+    table_width = 0;
   }
   void add(int token, int position, int slot, bool want_logits) {
     if (want_logits) logit_rows.push_back(size());
