@@ -20,7 +20,7 @@ std::string finish_reason_name(FinishReason reason) {
 }
 
 Generator::Generator(StepExecutor& executor, std::vector<int> stop_ids)
-    : executor_(executor), stop_ids_(std::move(stop_ids)) {
+    : executor_(executor), stop_ids_(std::move(stop_ids)), kv_(executor.model().limits(), false) {
   const int T = executor.model().limits().max_step_tokens;
   batch_.tokens.reserve(T);
   batch_.positions.reserve(T);
@@ -46,6 +46,11 @@ void check_prompts(const std::vector<std::vector<int>>& prompts, int max_tokens,
   }
 }
 
+std::span<const float> Generator::run_batch() {
+  kv_.attach_tables(batch_);
+  return executor_.run(batch_);
+}
+
 int Generator::prefill(int index, int slot, const std::vector<int>& prompt, Sampler& sampler) {
   const int chunk = executor_.model().limits().max_step_tokens;
   const int n = static_cast<int>(prompt.size());
@@ -55,7 +60,7 @@ int Generator::prefill(int index, int slot, const std::vector<int>& prompt, Samp
     const int end = std::min(n, begin + chunk);
     batch_.clear();
     for (int p = begin; p < end; ++p) batch_.add(prompt[p], p, slot, p == n - 1);
-    logits = executor_.run(batch_);
+    logits = run_batch();
   }
   stats_.prefill_seconds += seconds_since(start);
   stats_.prompt_tokens += n;
@@ -107,11 +112,22 @@ std::vector<Completion> Generator::generate(const std::vector<std::vector<int>>&
   while (!waiting.empty() || !active.empty()) {
     while (!waiting.empty() && !free_slots.empty()) {
       const int index = waiting.front(), slot = free_slots.back();
+      const std::vector<int>& prompt = prompts[index];
+      const int length = static_cast<int>(prompt.size()) + options.max_tokens;
+      kv_.open(slot, prompt);
+      if (!kv_.grow(slot, length)) {
+        kv_.close(slot);
+        GS_CHECK(!active.empty(), "prompt " << index << " needs " << kv_.shortfall(slot, length)
+                                            << " more KV-cache blocks than the pool of "
+                                            << kv_.usage().total << " holds");
+        break;  // until running sequences give their blocks back
+      }
       waiting.pop_front();
       free_slots.pop_back();
-      const int token = prefill(index, slot, prompts[index], sampler);
+      const int token = prefill(index, slot, prompt, sampler);
       if (stats_.first_token_seconds == 0.0) stats_.first_token_seconds = seconds_since(start);
       if (accept(index, token, options, completions, on_token)) {
+        kv_.close(slot);
         free_slots.push_back(slot);
       } else {
         active.push_back({index, slot, static_cast<int>(prompts[index].size()), token});
@@ -122,13 +138,14 @@ std::vector<Completion> Generator::generate(const std::vector<std::vector<int>>&
     const auto step_start = Clock::now();
     batch_.clear();
     for (const Sequence& s : active) batch_.add(s.last_token, s.position, s.slot, true);
-    const std::span<const float> logits = executor_.run(batch_);
+    const std::span<const float> logits = run_batch();
     stats_.decode_tokens += static_cast<long>(active.size());
     std::size_t kept = 0;  // compacted in place: the decode loop does not allocate
     for (std::size_t i = 0; i < active.size(); ++i) {
       Sequence s = active[i];
       const int token = sampler.sample(s.index, logits.subspan(i * vocab, vocab));
       if (accept(s.index, token, options, completions, on_token)) {
+        kv_.close(s.slot);
         free_slots.push_back(s.slot);
       } else {
         s.position += 1;

@@ -1,12 +1,15 @@
 // Generator: rank 0's decoding loop. Prompts are prefilled whole (in chunks of the
 // step limit), then every sequence in flight advances one token per decode step;
-// when a sequence ends, the next waiting prompt takes its cache slot.
+// when a sequence ends, the next waiting prompt takes its cache slot. Each sequence
+// holds the KV blocks of its whole length (prompt + max_tokens) from its start, so a
+// prompt waits while the pool lacks them.
 #pragma once
 
 #include <functional>
 #include <string>
 #include <vector>
 
+#include "engine/kv_blocks.h"
 #include "engine/sampler.h"
 #include "engine/step_executor.h"
 
@@ -68,8 +71,12 @@ class Generator {
   bool accept(int index, int token, const GenerationOptions& options,
               std::vector<Completion>& completions, const std::function<void(int, int)>& on_token);
 
+  // Runs batch_ (its block tables attached) and returns its logits.
+  std::span<const float> run_batch();
+
   StepExecutor& executor_;
   std::vector<int> stop_ids_;
+  KvBlocks kv_;
   StepBatch batch_;
   GenerationStats stats_;
 };
