@@ -32,7 +32,7 @@ StepExecutor::StepExecutor(LlamaModel& model, ControlChannel& comm)
 
 void StepExecutor::send_header(int command, int n_tokens, int n_logit_rows, int n_tables, int table_width) {
   header_ = {command, n_tokens, n_logit_rows, n_tables, table_width};
-  comm_.broadcast(bytes_of(header_, kHeaderInts), 0);
+  comm_.await_broadcast(bytes_of(header_, kHeaderInts), 0);
 }
 
 std::span<const float> StepExecutor::run(const StepBatch& batch) {
@@ -68,7 +68,8 @@ void StepExecutor::serve() {
   GS_CHECK(comm_.rank() != 0, "rank 0 schedules steps; it does not serve them");
   const ModelLimits& limits = model_.limits();
   for (;;) {
-    comm_.broadcast(bytes_of(header_, kHeaderInts), 0);
+    // Between steps (a server without requests) this rank may wait long.
+    comm_.await_broadcast(bytes_of(header_, kHeaderInts), 0);
     if (header_[0] == kStop) return;
     const int n = header_[1], rows = header_[2], n_tables = header_[3], width = header_[4];
     GS_CHECK(header_[0] == kStep && n >= 1 && n <= limits.max_step_tokens && rows >= 0 && rows <= n &&
