@@ -13,6 +13,7 @@
 
 #include "engine/checkpoint/weight_source.h"
 #include "engine/llama_weights.h"
+#include "engine/model.h"
 #include "engine/model_config.h"
 #include "engine/step_batch.h"
 #include "kernels/backend.h"
@@ -21,16 +22,10 @@
 
 namespace gs {
 
-struct ModelLimits {
-  int slots = 1;            // sequences in flight (KV-cache slots)
-  int capacity = 0;         // positions per sequence (prompt + generated)
-  int max_step_tokens = 1;  // tokens per forward step (prefill chunk size)
-};
-
 // What a backend for `rank` of `plan` must be ready for under `limits`.
 kernels::BackendLimits backend_limits(const ShardPlan& plan, int rank, const ModelLimits& limits);
 
-class LlamaModel {
+class LlamaModel final : public Model {
  public:
   // weights must have been loaded into `backend`.
   LlamaModel(const ModelConfig& config, const ShardPlan& plan, TensorChannel& channel,
@@ -43,16 +38,16 @@ class LlamaModel {
                                           kernels::BackendKind backend,
                                           kernels::WeightType weights = kernels::WeightType::f32);
 
-  const ModelConfig& config() const { return config_; }
-  const ModelLimits& limits() const { return limits_; }
-  const ShardPlan& plan() const { return plan_; }
-  std::int64_t weight_bytes() const { return weights_.bytes(); }
-  std::int64_t kv_cache_bytes() const { return cache_->bytes(); }
+  const ModelConfig& config() const override { return config_; }
+  const ModelLimits& limits() const override { return limits_; }
+  const ShardPlan& plan() const override { return plan_; }
+  std::int64_t weight_bytes() const override { return weights_.bytes(); }
+  std::int64_t kv_cache_bytes() const override { return cache_->bytes(); }
 
   // Runs one step on every rank (all ranks call it with the same batch). On rank 0
   // returns the logits of batch.logit_rows, (n_logit_rows, vocab), in host memory;
   // elsewhere empty.
-  std::span<const float> forward(const StepBatch& batch);
+  std::span<const float> forward(const StepBatch& batch) override;
 
  private:
   void upload_step(const StepBatch& batch);

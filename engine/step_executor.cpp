@@ -7,20 +7,35 @@
 namespace gs {
 
 namespace {
-enum Command : int { kStep = 1, kStop = 2 };
+enum Command : int { kStep = 1, kStop = 2, kEncode = 3 };
 
 std::span<std::byte> bytes_of(std::vector<int>& v, std::size_t count) {
   return std::as_writable_bytes(std::span(v.data(), count));
 }
 }  // namespace
 
-StepExecutor::StepExecutor(LlamaModel& model, ControlChannel& comm)
+StepExecutor::StepExecutor(Model& model, ControlChannel& comm)
     : model_(model), comm_(comm), header_(3), payload_(4 * model.limits().max_step_tokens) {
   const std::size_t T = model.limits().max_step_tokens;
   received_.tokens.reserve(T);
   received_.positions.reserve(T);
   received_.slots.reserve(T);
   received_.logit_rows.reserve(T);
+  if (model.has_encoder()) encoder_tokens_.resize(model.limits().capacity);
+}
+
+void StepExecutor::encode(int slot, std::span<const int> tokens) {
+  GS_CHECK(comm_.rank() == 0, "only rank 0 schedules steps");
+  const int n = static_cast<int>(tokens.size());
+  GS_CHECK(model_.has_encoder(), "this model has no encoder");
+  GS_CHECK(n >= 1 && n <= model_.limits().capacity,
+           "the encoder input has " << n << " tokens; this run allows 1.." << model_.limits().capacity);
+  if (comm_.size() > 1) {
+    send_header(kEncode, n, slot);
+    std::copy(tokens.begin(), tokens.end(), encoder_tokens_.begin());
+    comm_.broadcast(bytes_of(encoder_tokens_, n), 0);
+  }
+  model_.encode(slot, tokens);
 }
 
 void StepExecutor::send_header(int command, int n_tokens, int n_logit_rows) {
@@ -54,6 +69,15 @@ void StepExecutor::serve() {
   for (;;) {
     comm_.broadcast(bytes_of(header_, 3), 0);
     if (header_[0] == kStop) return;
+    if (header_[0] == kEncode) {
+      // Header: kEncode, n_tokens, slot.
+      const int n = header_[1];
+      GS_CHECK(model_.has_encoder() && n >= 1 && n <= static_cast<int>(encoder_tokens_.size()),
+               "malformed encode header from rank 0");
+      comm_.broadcast(bytes_of(encoder_tokens_, n), 0);
+      model_.encode(header_[2], std::span<const int>(encoder_tokens_.data(), n));
+      continue;
+    }
     const int n = header_[1], rows = header_[2];
     GS_CHECK(header_[0] == kStep && n >= 1 && n <= model_.limits().max_step_tokens && rows >= 0 &&
                  rows <= n,

@@ -187,15 +187,26 @@ void add_values_any(float* o, const float* p, const float* v, int j0, int j1, in
 // [0, len). kD is the head dim when known at compile time (the loops then unroll),
 // else 0. q, out: (group, D); k, v: this head's keys and values (KvCacheView);
 // scratch: (group, capacity) scores, then (group) inverse softmax sums.
+// bias: null, or the group's first query head's row of the relative-position bias
+// (rows bias_stride apart), already shifted so that bias[j] is key position j's.
 template <int kD>
 void attend_group(const float* q, const float* k, const float* v, float* out, float* scratch,
-                  const KvCacheView& kv, int group, int len, float scale) {
+                  const KvCacheView& kv, int group, int len, float scale, const float* bias,
+                  int bias_stride) {
   const int D = kD ? kD : kv.head_dim;
   const std::size_t capacity = kv.capacity;
   float* scores = scratch;
   float* inv_sums = scratch + group * capacity;
 
   score_keys<kD>(q, k, scores, capacity, kv, group, len, scale);
+  if (bias) {
+    for (int g = 0; g < group; ++g) {
+      float* row = scores + g * capacity;
+      const float* b = bias + std::size_t(g) * bias_stride;
+#pragma omp simd
+      for (int j = 0; j < len; ++j) row[j] += b[j];
+    }
+  }
 
   // Unnormalised softmax; each output row is divided by its sum at the end.
   for (int g = 0; g < group; ++g) {
@@ -252,9 +263,13 @@ void gqa_attention(const AttentionBatch& batch, const KvCacheView& kv, std::span
     if (first == last) return;  // a cached KV head no local query head reads
     const std::size_t head0 = std::size_t(t) * n_heads + (first - batch.kv_of_q);
     const std::size_t offset = kv.head_offset(batch.slots[t], kv_head);
+    const float* bias = nullptr;
+    if (batch.position_bias)
+      bias = batch.position_bias + std::size_t(first - batch.kv_of_q) * batch.position_bias_stride +
+             batch.position_bias_offset - batch.positions[t];
     attend(batch.q + head0 * d, kv.k + offset, kv.v + offset, batch.out + head0 * d,
            scratch.data() + thread * per_thread, kv, int(last - first), batch.lengths[t],
-           batch.scale);
+           batch.scale, bias, batch.position_bias_stride);
   };
   parallel_for(tasks, 1, [&](int begin, int end, int thread) {
     for (int task = begin; task < end; ++task) run_task(task, thread);

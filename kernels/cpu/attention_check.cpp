@@ -29,6 +29,14 @@ void check_attention(const AttentionBatch& batch, const KvCacheView& kv) {
     GS_CHECK(batch.lengths[t] >= 1 && batch.lengths[t] <= kv.capacity,
              "attention: token " << t << " attends to " << batch.lengths[t]
                                  << " positions; the cache holds 1.." << kv.capacity);
+    if (batch.position_bias) {
+      // Every relative position key - query read must lie inside the bias rows.
+      const int first = batch.position_bias_offset - batch.positions[t];
+      const int last = first + batch.lengths[t] - 1;
+      GS_CHECK(batch.positions != nullptr && first >= 0 && last < batch.position_bias_stride,
+               "attention: token " << t << " at position " << batch.positions[t] << " reads relative "
+                                   << "positions outside the bias table of " << batch.position_bias_stride);
+    }
   }
 }
 
