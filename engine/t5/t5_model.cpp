@@ -132,7 +132,8 @@ T5Weights T5Weights::load(const T5Checkpoint& c, const ShardPlan& encoder_plan, 
 }
 
 std::int64_t T5Weights::bytes() const {
-  std::int64_t total = embedding.bytes() + lm_head.bytes() + encoder_norm.bytes() + decoder_norm.bytes();
+  std::int64_t total = embedding.bytes() + lm_head.bytes() + encoder_norm.bytes() + decoder_norm.bytes() +
+                       static_cast<std::int64_t>((encoder_bias.size() + decoder_bias.size()) * sizeof(float));
   for (const auto* stack : {&encoder, &decoder})
     for (const T5Layer& l : *stack) {
       for (const T5Attention* a : {&l.self, &l.cross}) total += a->wq.bytes() + a->wk.bytes() + a->wv.bytes() + a->wo.bytes();

@@ -98,6 +98,9 @@ class T5Model final : public Model {
   std::int64_t kv_cache_bytes() const override;
   // Bytes of this rank's cross-attention K/V cache (all decoder layers and slots).
   std::int64_t cross_kv_cache_bytes() const { return cross_cache_->bytes(); }
+  // Decoder self- plus cross-attention caches (what stays allocated per sequence; the
+  // encoder's one-layer cache is scratch of encode()).
+  std::int64_t decoder_kv_cache_bytes() const { return self_cache_->bytes() + cross_cache_->bytes(); }
 
   std::span<const float> forward(const StepBatch& batch) override;
   bool has_encoder() const override { return true; }

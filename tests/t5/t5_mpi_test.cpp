@@ -16,6 +16,9 @@
 #include "engine/step_executor.h"
 #include "engine/t5/t5_conversion.h"
 #include "engine/t5/t5_model.h"
+#include "engine/planner/decode_cost.h"
+#include "engine/planner/hardware_profiles.h"
+#include "engine/planner/model_presets.h"
 #include "kernels/check.h"
 #include "parallel/mpi_channels.h"
 
@@ -176,6 +179,32 @@ TEST(T5Convert, MeanPoolingIsTheMeanOfEachGroupsHeadsAndLeavesTheEncoder) {
   EXPECT_EQ(tensor_values(original.tensor(encoder_k)), tensor_values(pooled.tensor(encoder_k)));
   EXPECT_TRUE(std::filesystem::exists(dir / "spiece.model"));
   std::filesystem::remove_all(dir);
+}
+
+// `plan` costs a T5 model from the same ShardPlans: its per-rank weight and KV-cache
+// bytes (f32) are what the engine allocates.
+TEST(T5Plan, PlannerCountsWhatTheEngineAllocates) {
+  MpiChannels world(MPI_COMM_WORLD);
+  for (const char* name : {"t5-v1_0-mha", "t5-v1_1-gqa2", "t5-v1_1-gqa4-bf16"}) {
+    const T5Checkpoint checkpoint(data_dir(name));
+    try {
+      t5_decoder_plan(checkpoint.config(), world.size(), ShardStrategy::group);
+    } catch (const Error&) {
+      continue;
+    }
+    planner::DecodeSettings settings;
+    settings.tp = world.size();
+    settings.batch = 2;
+    settings.context = 96;
+    settings.encoder_context = 96;
+    settings.precision = planner::Precision::f32;
+    const planner::DecodeCost cost =
+        planner::decode_cost(planner::load_planner_model(data_dir(name)), planner::hardware_profile("cpu", 50.0), settings);
+    std::unique_ptr<T5Model> model = T5Model::load(checkpoint, world.tensors, {2, 96, 16}, kernels::BackendKind::cpu);
+    const planner::RankCost& mine = cost.ranks.at(world.rank());
+    EXPECT_EQ(mine.weight_bytes, model->weight_bytes()) << name << " rank " << world.rank();
+    EXPECT_EQ(mine.kv_cache_bytes, model->decoder_kv_cache_bytes()) << name << " rank " << world.rank();
+  }
 }
 
 }  // namespace
