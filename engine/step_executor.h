@@ -8,6 +8,7 @@
 #include <span>
 #include <vector>
 
+#include "engine/llama_model.h"  // not needed here; kept for code that reached LlamaModel through this header
 #include "engine/model.h"
 #include "engine/step_batch.h"
 #include "parallel/control_channel.h"
