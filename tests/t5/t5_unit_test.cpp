@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "engine/model_family.h"
 #include "engine/t5/t5_checkpoint.h"
 #include "engine/t5/t5_config.h"
 #include "engine/t5/t5_model.h"
@@ -169,6 +170,14 @@ TEST(T5Checkpoint, GroupsNotDividingHeadsAreNamed) {
   j["num_key_value_heads"] = 3;
   std::ofstream(dir / "config.json") << j.dump();
   EXPECT_THROW(T5Checkpoint c(dir), Error);
+}
+
+TEST(ModelFamilies, EachCheckpointGoesToItsFamily) {
+  EXPECT_EQ(model_family_of(std::string(GS_T5_DATA_DIR) + "/t5-v1_1-gqa2"), ModelFamily::t5);
+  EXPECT_EQ(model_family_of(std::string(GS_T5_DATA_DIR) + "/../t5_unit_test.cpp"), ModelFamily::llama);
+  EXPECT_EQ(model_family_of("/no/such/model.bin"), ModelFamily::llama);  // its reader names the problem
+  EXPECT_EQ(model_family_name(ModelFamily::t5), "t5");
+  EXPECT_EQ(model_families().back().family, ModelFamily::llama);
 }
 
 }  // namespace
