@@ -39,7 +39,7 @@ double quantile(std::vector<double> values, double q) {
 DecodeMeasurement run_decode_benchmark(StepExecutor& executor, TimedTensorChannel& comm,
                                        const DecodeCase& c, const DecodeSettings& s,
                                        const std::function<void(int)>& on_step) {
-  const LlamaModel& model = executor.model();
+  const Model& model = executor.model();
   const ModelLimits& limits = model.limits();
   const int vocab = model.config().vocab_size;
   GS_CHECK(c.batch >= 1 && c.batch <= limits.slots && c.context >= 1 &&
@@ -97,7 +97,7 @@ std::int64_t decode_case_tokens(const DecodeCase& c, const DecodeSettings& s) {
   return std::int64_t{c.batch} * (c.context + std::int64_t{s.warmup + s.repeat} * s.gen_tokens);
 }
 
-std::int64_t decode_read_bytes(const LlamaModel& model, int rank, int batch, double attended) {
+std::int64_t decode_read_bytes(const Model& model, int rank, int batch, double attended) {
   const ModelConfig& config = model.config();
   const ShardPlan& plan = model.plan();
   // The plan counts values; the model's buffers say how many bytes each takes.
@@ -118,7 +118,7 @@ double mean_attended_positions(int context, int gen_tokens) {
   return context + (gen_tokens + 1) / 2.0;
 }
 
-void fill_decode_figures(BenchRecord& r, const LlamaModel& model, int rank, const DecodeCase& c,
+void fill_decode_figures(BenchRecord& r, const Model& model, int rank, const DecodeCase& c,
                          const DecodeSettings& s, const DecodeMeasurement& m, int bytes_per_weight) {
   const ShardPlan& plan = model.plan();
   const RankShard& shard = plan.rank(rank);

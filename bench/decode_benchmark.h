@@ -45,7 +45,7 @@ std::int64_t decode_case_tokens(const DecodeCase& decode_case, const DecodeSetti
 // Bytes one decode step of this rank must read: its weights (the embedding table
 // apart from the looked-up rows, unless it doubles as the LM head) and the K/V of
 // `attended` positions of each of `batch` sequences.
-std::int64_t decode_read_bytes(const LlamaModel& model, int rank, int batch, double attended);
+std::int64_t decode_read_bytes(const Model& model, int rank, int batch, double attended);
 
 // Positions a decode step attends to on average over gen_tokens steps from context.
 double mean_attended_positions(int context, int gen_tokens);
@@ -55,7 +55,7 @@ double mean_attended_positions(int context, int gen_tokens);
 // value in the configured storage type (for the ShardPlan's footprint). The
 // descriptive fields (model, shape, strategy, threads, dtype) and the stream
 // bandwidth (BenchRecord::set_stream_bandwidth) are the caller's.
-void fill_decode_figures(BenchRecord& record, const LlamaModel& model, int rank,
+void fill_decode_figures(BenchRecord& record, const Model& model, int rank,
                          const DecodeCase& decode_case, const DecodeSettings& settings,
                          const DecodeMeasurement& measurement, int bytes_per_weight);
 

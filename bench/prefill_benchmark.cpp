@@ -9,7 +9,7 @@ namespace gs::bench {
 
 std::vector<double> run_prefill_benchmark(StepExecutor& executor, int chunk,
                                           const DecodeSettings& s) {
-  const LlamaModel& model = executor.model();
+  const Model& model = executor.model();
   const ModelLimits& limits = model.limits();
   GS_CHECK(chunk >= 1 && chunk <= limits.max_step_tokens && chunk <= limits.capacity,
            "prefill benchmark: a chunk of " << chunk << " tokens does not fit steps of "

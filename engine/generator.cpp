@@ -29,7 +29,7 @@ Generator::Generator(StepExecutor& executor, std::vector<int> stop_ids)
 }
 
 void check_prompts(const std::vector<std::vector<int>>& prompts, int max_tokens,
-                   const ModelLimits& limits, int vocab) {
+                   const ModelLimits& limits, int vocab, bool encoder_decoder) {
   GS_CHECK(max_tokens >= 1, "max_tokens must be at least 1, got " << max_tokens);
   GS_CHECK(!prompts.empty(), "no prompt given: pass --prompt TEXT or --prompt-ids 1,2,3");
   for (std::size_t i = 0; i < prompts.size(); ++i) {
@@ -38,6 +38,17 @@ void check_prompts(const std::vector<std::vector<int>>& prompts, int max_tokens,
     for (int id : p)
       GS_CHECK(id >= 0 && id < vocab, "prompt " << i << ": token id " << id
                                                 << " is outside the vocabulary of " << vocab);
+    if (encoder_decoder) {
+      // The prompt is the encoder's input; the decoder holds its start token and the
+      // generated tokens.
+      GS_CHECK(static_cast<long>(p.size()) <= limits.capacity,
+               "prompt " << i << " has " << p.size() << " tokens but the encoder input may have at most "
+                         << limits.capacity << " (runtime.max_seq_len)");
+      GS_CHECK(1L + max_tokens <= limits.capacity,
+               "max_tokens " << max_tokens << " needs " << 1 + max_tokens << " decoder positions but the KV cache holds "
+                             << limits.capacity << " per sequence (lower --max-tokens)");
+      continue;
+    }
     GS_CHECK(static_cast<long>(p.size()) + max_tokens <= limits.capacity,
              "prompt " << i << " has " << p.size() << " tokens; with max_tokens " << max_tokens
                        << " it needs " << p.size() + max_tokens
@@ -56,7 +67,15 @@ int Generator::prefill(int index, int slot, const std::vector<int>& prompt, Samp
   const int n = static_cast<int>(prompt.size());
   const auto start = Clock::now();
   std::span<const float> logits;
-  for (int begin = 0; begin < n; begin += chunk) {
+  if (executor_.model().has_encoder()) {
+    // Encoder-decoder: the prompt is the encoder's input; the decoder starts from
+    // its start token at position 0.
+    executor_.encode(slot, prompt);
+    batch_.clear();
+    batch_.add(executor_.model().decoder_start_id(), 0, slot, true);
+    logits = run_batch();
+  }
+  for (int begin = 0; begin < n && !executor_.model().has_encoder(); begin += chunk) {
     const int end = std::min(n, begin + chunk);
     batch_.clear();
     for (int p = begin; p < end; ++p) batch_.add(prompt[p], p, slot, p == n - 1);
@@ -91,7 +110,7 @@ std::vector<Completion> Generator::generate(const std::vector<std::vector<int>>&
                                             const GenerationOptions& options,
                                             const std::function<void(int, int)>& on_token) {
   check_prompts(prompts, options.max_tokens, executor_.model().limits(),
-                executor_.model().config().vocab_size);
+                executor_.model().config().vocab_size, executor_.model().has_encoder());
   stats_ = {};
   const auto start = Clock::now();
   const int vocab = executor_.model().config().vocab_size;
@@ -113,7 +132,10 @@ std::vector<Completion> Generator::generate(const std::vector<std::vector<int>>&
     while (!waiting.empty() && !free_slots.empty()) {
       const int index = waiting.front(), slot = free_slots.back();
       const std::vector<int>& prompt = prompts[index];
-      const int length = static_cast<int>(prompt.size()) + options.max_tokens;
+      // Decoder positions: the prompt and the generated tokens, or (encoder-decoder)
+      // the start token and the generated tokens.
+      const int length =
+          (executor_.model().has_encoder() ? 1 : static_cast<int>(prompt.size())) + options.max_tokens;
       kv_.open(slot, prompt);
       if (!kv_.grow(slot, length)) {
         kv_.close(slot);
@@ -130,7 +152,8 @@ std::vector<Completion> Generator::generate(const std::vector<std::vector<int>>&
         kv_.close(slot);
         free_slots.push_back(slot);
       } else {
-        active.push_back({index, slot, static_cast<int>(prompts[index].size()), token});
+        const int position = executor_.model().has_encoder() ? 1 : static_cast<int>(prompts[index].size());
+        active.push_back({index, slot, position, token});
       }
     }
     if (active.empty()) continue;

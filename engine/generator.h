@@ -43,8 +43,10 @@ struct GenerationStats {
 // Throws gs::Error naming the prompt when one cannot fit the KV cache or holds ids
 // outside the vocabulary. generate() checks too; call it earlier to fail before any
 // weights are loaded.
+// encoder_decoder: prompts are encoder inputs (at most limits.capacity tokens each)
+// and the decoder needs 1 + max_tokens positions.
 void check_prompts(const std::vector<std::vector<int>>& prompts, int max_tokens,
-                   const ModelLimits& limits, int vocab_size);
+                   const ModelLimits& limits, int vocab_size, bool encoder_decoder = false);
 
 class Generator {
  public:

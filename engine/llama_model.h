@@ -13,8 +13,8 @@
 
 #include "engine/checkpoint/weight_source.h"
 #include "engine/llama_weights.h"
+#include "engine/model.h"
 #include "engine/model_config.h"
-#include "engine/model_limits.h"
 #include "engine/step_batch.h"
 #include "kernels/backend.h"
 #include "parallel/shard_plan.h"
@@ -25,7 +25,7 @@ namespace gs {
 // What a backend for `rank` of `plan` must be ready for under `limits`.
 kernels::BackendLimits backend_limits(const ShardPlan& plan, int rank, const ModelLimits& limits);
 
-class LlamaModel {
+class LlamaModel final : public Model {
  public:
   // weights must have been loaded into `backend`.
   LlamaModel(const ModelConfig& config, const ShardPlan& plan, TensorChannel& channel,
@@ -38,18 +38,18 @@ class LlamaModel {
                                           kernels::BackendKind backend,
                                           kernels::WeightType weights = kernels::WeightType::f32);
 
-  const ModelConfig& config() const { return config_; }
-  const ModelLimits& limits() const { return limits_; }
-  const ShardPlan& plan() const { return plan_; }
-  std::int64_t weight_bytes() const { return weights_.bytes(); }
-  std::int64_t kv_cache_bytes() const { return cache_->bytes(); }
+  const ModelConfig& config() const override { return config_; }
+  const ModelLimits& limits() const override { return limits_; }
+  const ShardPlan& plan() const override { return plan_; }
+  std::int64_t weight_bytes() const override { return weights_.bytes(); }
+  std::int64_t kv_cache_bytes() const override { return cache_->bytes(); }
 
   // Runs one step on every rank (all ranks call it with the same batch). On rank 0
   // returns the logits of batch.logit_rows, (n_logit_rows, vocab), in host memory;
   // elsewhere empty. A batch without block tables keeps each slot's positions in
   // its own reserved run of blocks (slot s: blocks s·W .. s·W + W-1, W =
   // limits.table_width()), which needs a pool of slots·W blocks.
-  std::span<const float> forward(const StepBatch& batch);
+  std::span<const float> forward(const StepBatch& batch) override;
 
  private:
   void upload_step(const StepBatch& batch);

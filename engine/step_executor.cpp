@@ -7,15 +7,15 @@
 namespace gs {
 
 namespace {
-enum Command : int { kStep = 1, kStop = 2 };
-constexpr int kHeaderInts = 5;  // command, tokens, logit rows, block tables, table width
+enum Command : int { kStep = 1, kStop = 2, kEncode = 3 };
+constexpr int kHeaderInts = 5;
 
 std::span<std::byte> bytes_of(std::vector<int>& v, std::size_t count) {
   return std::as_writable_bytes(std::span(v.data(), count));
 }
 }  // namespace
 
-StepExecutor::StepExecutor(LlamaModel& model, ControlChannel& comm)
+StepExecutor::StepExecutor(Model& model, ControlChannel& comm)
     : model_(model),
       comm_(comm),
       header_(kHeaderInts),
@@ -28,11 +28,26 @@ StepExecutor::StepExecutor(LlamaModel& model, ControlChannel& comm)
   received_.logit_rows.reserve(T);
   received_.table_slots.reserve(model.limits().slots);
   received_.tables.reserve(static_cast<std::size_t>(model.limits().slots) * model.limits().table_width());
+  if (model.has_encoder()) encoder_tokens_.resize(model.limits().capacity);
 }
 
-void StepExecutor::send_header(int command, int n_tokens, int n_logit_rows, int n_tables, int table_width) {
-  header_ = {command, n_tokens, n_logit_rows, n_tables, table_width};
+void StepExecutor::send_header(int command, int a, int b, int c, int d) {
+  header_ = {command, a, b, c, d};
   comm_.await_broadcast(bytes_of(header_, kHeaderInts), 0);
+}
+
+void StepExecutor::encode(int slot, std::span<const int> tokens) {
+  GS_CHECK(comm_.rank() == 0, "only rank 0 schedules steps");
+  const int n = static_cast<int>(tokens.size());
+  GS_CHECK(model_.has_encoder(), "this model has no encoder");
+  GS_CHECK(n >= 1 && n <= model_.limits().capacity,
+           "the encoder input has " << n << " tokens; this run allows 1.." << model_.limits().capacity);
+  if (comm_.size() > 1) {
+    send_header(kEncode, n, slot);
+    std::copy(tokens.begin(), tokens.end(), encoder_tokens_.begin());
+    comm_.broadcast(bytes_of(encoder_tokens_, n), 0);
+  }
+  model_.encode(slot, tokens);
 }
 
 std::span<const float> StepExecutor::run(const StepBatch& batch) {
@@ -61,7 +76,7 @@ std::span<const float> StepExecutor::run(const StepBatch& batch) {
 }
 
 void StepExecutor::stop() {
-  if (comm_.rank() == 0 && comm_.size() > 1) send_header(kStop, 0, 0, 0, 0);
+  if (comm_.rank() == 0 && comm_.size() > 1) send_header(kStop, 0, 0);
 }
 
 void StepExecutor::serve() {
@@ -71,6 +86,14 @@ void StepExecutor::serve() {
     // Between steps (a server without requests) this rank may wait long.
     comm_.await_broadcast(bytes_of(header_, kHeaderInts), 0);
     if (header_[0] == kStop) return;
+    if (header_[0] == kEncode) {
+      const int n = header_[1];
+      GS_CHECK(model_.has_encoder() && n >= 1 && n <= static_cast<int>(encoder_tokens_.size()),
+               "malformed encode header from rank 0");
+      comm_.broadcast(bytes_of(encoder_tokens_, n), 0);
+      model_.encode(header_[2], std::span<const int>(encoder_tokens_.data(), n));
+      continue;
+    }
     const int n = header_[1], rows = header_[2], n_tables = header_[3], width = header_[4];
     GS_CHECK(header_[0] == kStep && n >= 1 && n <= limits.max_step_tokens && rows >= 0 && rows <= n &&
                  n_tables >= 0 && n_tables <= limits.slots && width >= 0 && width <= limits.table_width(),

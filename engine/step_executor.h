@@ -8,7 +8,7 @@
 #include <span>
 #include <vector>
 
-#include "engine/llama_model.h"
+#include "engine/model.h"
 #include "engine/step_batch.h"
 #include "parallel/control_channel.h"
 
@@ -16,25 +16,31 @@ namespace gs {
 
 class StepExecutor {
  public:
-  StepExecutor(LlamaModel& model, ControlChannel& comm);
+  StepExecutor(Model& model, ControlChannel& comm);
 
-  LlamaModel& model() { return model_; }
+  Model& model() { return model_; }
   // Rank 0: sends the batch to the other ranks, runs it, returns its logits
   // (n_logit_rows, vocab).
   std::span<const float> run(const StepBatch& batch);
+  // Rank 0, encoder-decoder models: sends `tokens` to the other ranks and encodes
+  // them into `slot` on every rank (Model::encode).
+  void encode(int slot, std::span<const int> tokens);
   // Rank 0: releases the other ranks from serve().
   void stop();
   // Ranks != 0: runs steps until rank 0 calls stop().
   void serve();
 
  private:
-  void send_header(int command, int n_tokens, int n_logit_rows, int n_tables, int table_width);
+  // Step: command, tokens, logit rows, block tables, table width. Encode: command,
+  // tokens, slot.
+  void send_header(int command, int a, int b, int c = 0, int d = 0);
 
-  LlamaModel& model_;
+  Model& model_;
   ControlChannel& comm_;
-  std::vector<int> header_;   // command, tokens, logit rows, block tables, table width
+  std::vector<int> header_;
   std::vector<int> payload_;  // the step's ints: tokens, positions, slots, logit rows, tables
   StepBatch received_;
+  std::vector<int> encoder_tokens_;  // (capacity): an encode command's input
 };
 
 }  // namespace gs

@@ -21,6 +21,14 @@ struct AttentionBatch {
   BlockTables tables;            // where each token's sequence keeps its positions
   const int* lengths = nullptr;  // (n_tokens): positions attended to (token position + 1)
   float scale = 1.0f;            // 1/sqrt(head_dim)
+  // Optional additive score bias by relative position (T5): the score of local query
+  // head h at query position p for key position j gains
+  // position_bias[h * position_bias_stride + position_bias_offset + j - p].
+  // Null: no bias (positions may then be null too).
+  const float* position_bias = nullptr;  // (n_q_heads, position_bias_stride)
+  int position_bias_stride = 0;
+  int position_bias_offset = 0;          // index of relative position 0
+  const int* positions = nullptr;        // (n_tokens): query positions, read only with position_bias
 };
 
 }  // namespace gs::kernels

@@ -47,6 +47,9 @@ class HostBackend : public Backend {
   void store_kv(KvCache& cache, int layer, const KvRows& rows) override {
     own(cache).store(layer, rows);
   }
+  void activate(Activation act, const float* gate, const float* up, float* out, std::size_t n) override {
+    ref::activate(act, gate, up, out, n);
+  }
 
  protected:
   static const CpuKvCache& own(const KvCache& cache) {
@@ -126,6 +129,10 @@ class CpuBackend final : public HostBackend {
 };
 
 }  // namespace
+
+void Backend::activate(Activation, const float*, const float*, float*, std::size_t) {
+  GS_FAIL("the " << name() << " backend has no feed-forward activation op (needed by T5)");
+}
 
 std::unique_ptr<Backend> make_backend(BackendKind kind, const BackendLimits& limits, const BackendOptions& options) {
   GS_CHECK(limits.max_q_per_kv >= 1 && limits.cache_capacity >= 1,

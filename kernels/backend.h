@@ -18,6 +18,9 @@
 
 namespace gs::kernels {
 
+// Feed-forward activations (Hugging Face names: relu, gelu, gelu_new, silu).
+enum class Activation { relu, gelu, gelu_tanh, silu };
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -58,6 +61,9 @@ class Backend {
                     const float* cos_table, const float* sin_table) = 0;
   virtual void swiglu(const float* gate, const float* up, float* out, std::size_t n) = 0;
   virtual void add(float* y, const float* x, std::size_t n) = 0;
+  // out (n) = act(gate) * up, or act(gate) where up is null (T5's feed-forward);
+  // out may alias gate. Backends without it throw.
+  virtual void activate(Activation act, const float* gate, const float* up, float* out, std::size_t n);
 
   // KV cache, in this backend's own layout.
   virtual std::unique_ptr<KvCache> make_kv_cache(const KvCacheShape& shape) = 0;

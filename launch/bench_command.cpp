@@ -18,6 +18,7 @@
 #include "launch/collective_phase.h"
 #include "launch/model_setup.h"
 #include "launch/progress.h"
+#include "launch/t5_commands.h"
 #include "parallel/timed_tensor_channel.h"
 
 namespace gs {
@@ -220,7 +221,8 @@ Subcommand add_bench_command(CLI::App& app, BenchOptions& o) {
     cmd->remove_option(cmd->get_option(unused));
   cmd->add_option("--random-model", o.random_model,
                   "random weights of this shape instead of --model, e.g. "
-                  "h=32,g=8,d=128,layers=8,ffn=5632,vocab=32000");
+                  "h=32,g=8,d=128,layers=8,ffn=5632,vocab=32000, or a T5 shape "
+                  "t5:h=8,g=2,d=64,enc_layers=2,dec_layers=2,ffn=1024,vocab=32128");
   cmd->add_option("--batch", o.batch, "sequences decoded together (list, e.g. 1,4,16)")->delimiter(',');
   cmd->add_option("--context", o.context, "positions in the KV cache before decoding (list, e.g. 128,1024)")
       ->delimiter(',');
@@ -238,6 +240,7 @@ Subcommand add_bench_command(CLI::App& app, BenchOptions& o) {
 }
 
 int run_bench(const BenchOptions& o, ControlChannel& comm) {
+  if (o.random_model && o.random_model->rfind("t5:", 0) == 0) return run_t5_bench(o, comm);
   const BenchSetup setup = set_up(o, comm);
   const double stream_before = measure_stream(comm, setup.config.runtime);
   if (o.stream) return print_stream(stream_before, setup.config.runtime.threads, comm);

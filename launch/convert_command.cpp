@@ -8,6 +8,8 @@
 #include "engine/checkpoint/weight_source.h"
 #include "engine/convert/checkpoint_conversion.h"
 #include "engine/convert/staged_directory.h"
+#include "engine/model_family.h"
+#include "engine/t5/t5_conversion.h"
 #include "engine/tokenizer/sentencepiece_tokenizer.h"
 #include "kernels/check.h"
 #include "launch/collective_phase.h"
@@ -80,8 +82,38 @@ void check_output(const ConvertOptions& o, const std::optional<TokenizerCopy>& t
   }
 }
 
+// T5: the decoder's self- and cross-attention K/V regrouped, the encoder and all
+// else copied (engine/t5/t5_conversion.h). Rank 0 alone; returns the summary line.
+std::string convert_t5(const ConvertOptions& o) {
+  T5ConversionSpec spec;
+  spec.kv_groups = o.kv_groups;
+  spec.init = kv_init_from_name(o.method);
+  spec.seed = o.seed;
+  spec.dtype = dtype_from_flag(o.dtype);
+  GS_CHECK(o.tokenizer.empty(), "--tokenizer does not apply to a T5 checkpoint: its spiece.model is copied");
+  const T5Config from = T5Checkpoint(o.model).config();
+  check_t5_conversion(from, spec);
+  check_output(o, std::nullopt);
+  std::signal(SIGXFSZ, SIG_IGN);
+  const bool replacing = fs::exists(o.out);
+  constexpr const char* kT5Files[] = {"config.json", "model.safetensors", "model.safetensors.index.json",
+                                      "spiece.model"};
+  try {
+    StagedDirectory staged(o.out);
+    convert_t5_checkpoint(o.model, spec, staged.path());
+    staged.commit(kT5Files);
+  } catch (const Error& e) {
+    GS_FAIL("cannot write " << o.out << ": " << e.what() << "; "
+                            << (replacing ? "the previous " + o.out + " is unchanged" : "nothing was written"));
+  }
+  return "converted T5 " + o.model + " (" + std::to_string(from.n_heads) + " query heads, decoder " +
+         kv_groups_text(from.n_kv_heads) + ") to " + o.out + " (decoder self- and cross-attention " +
+         kv_groups_text(spec.kv_groups) + ", " + kv_init_name(spec.init) + ", " + o.dtype + "; encoder unchanged)";
+}
+
 // Runs on rank 0 alone; returns the summary line for stdout.
 std::string convert(const ConvertOptions& o) {
+  if (model_family_of(o.model) == ModelFamily::t5) return convert_t5(o);
   ConversionSpec spec;
   spec.kv_groups = o.kv_groups;
   spec.init = kv_init_from_name(o.method);

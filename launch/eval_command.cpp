@@ -10,12 +10,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include "engine/model_family.h"
 #include "engine/perplexity.h"
 #include "engine/tokenizer/tokenizer.h"
 #include "kernels/check.h"
 #include "launch/collective_phase.h"
 #include "launch/model_setup.h"
 #include "launch/progress.h"
+#include "launch/t5_commands.h"
 
 namespace gs {
 
@@ -40,7 +42,9 @@ Subcommand add_eval_command(CLI::App& app, EvalOptions& o) {
   CLI::App* cmd = app.add_subcommand(
       "eval", "perplexity on a text file, in non-overlapping windows that each start with BOS");
   add_common_options(*cmd, o.common);
-  cmd->add_option("--text", o.text, "text file to evaluate (encoded whole, as llama2.c encodes a prompt)")
+  cmd->add_option("--text", o.text,
+                  "text file to evaluate (encoded whole, as llama2.c encodes a prompt); for a T5 model a "
+                  "JSONL file of {\"input\": ..., \"target\": ...} pairs")
       ->required();
   cmd->add_option("--max-tokens", o.max_tokens, "evaluate at most this many tokens, from the start");
   cmd->add_option("--context", o.context, "window length in tokens (default: the KV cache's positions)");
@@ -49,6 +53,11 @@ Subcommand add_eval_command(CLI::App& app, EvalOptions& o) {
 }
 
 int run_eval(const EvalOptions& o, ControlChannel& comm) {
+  // Encoder-decoder families have their own run (launch/t5_eval.cpp).
+  bool t5 = false;
+  run_collective_phase(comm, [&] { t5 = model_family_of(resolve_run_config(o.common).model.path) == ModelFamily::t5; });
+  if (t5) return run_t5_eval(o, comm);
+
   RunConfig config;
   std::vector<int> tokens;
   std::optional<ShardPlan> plan;

@@ -7,11 +7,13 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/generator.h"
+#include "engine/model_family.h"
 #include "engine/tokenizer/tokenizer.h"
 #include "kernels/check.h"
 #include "launch/collective_phase.h"
 #include "launch/model_setup.h"
 #include "launch/prompt_ids.h"
+#include "launch/t5_commands.h"
 
 namespace gs {
 
@@ -65,6 +67,11 @@ Subcommand add_generate_command(CLI::App& app, GenerateOptions& o) {
 }
 
 int run_generate(const GenerateOptions& o, ControlChannel& comm) {
+  // Encoder-decoder families have their own run (launch/t5_generate.cpp).
+  bool t5 = false;
+  run_collective_phase(comm, [&] { t5 = model_family_of(resolve_run_config(o.common).model.path) == ModelFamily::t5; });
+  if (t5) return run_t5_generate(o, comm);
+
   RunConfig config;
   GenerationOptions generation;
   std::unique_ptr<Tokenizer> tokenizer;

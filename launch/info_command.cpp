@@ -6,6 +6,8 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/checkpoint/weight_source.h"
+#include "engine/model_family.h"
+#include "engine/t5/t5_model.h"
 #include "launch/collective_phase.h"
 #include "launch/memory_budget.h"
 #include "parallel/shard_plan.h"
@@ -82,6 +84,72 @@ void print_table(const std::string& model, const ModelConfig& c, const ShardPlan
   for (const std::string& note : plan.notes()) std::printf("  note: %s\n", note.c_str());
 }
 
+// T5: both stacks' plans. KV bytes per position at f32: the encoder's self-attention
+// (one layer's worth, reused layer by layer during encode), the decoder's
+// self-attention per generated token and its cross-attention per encoder token.
+int run_t5_info(const InfoOptions& o, ControlChannel& comm) {
+  std::unique_ptr<T5Checkpoint> checkpoint;
+  std::optional<ShardPlan> encoder, decoder;
+  run_collective_phase(comm, [&] {
+    checkpoint = std::make_unique<T5Checkpoint>(o.model);
+    encoder = t5_encoder_plan(checkpoint->config(), o.tp, strategy_from_name(o.strategy));
+    decoder = t5_decoder_plan(checkpoint->config(), o.tp, strategy_from_name(o.strategy));
+  });
+  if (comm.rank() != 0) return 0;
+  const T5Config& c = checkpoint->config();
+  auto kv_bytes = [&](const RankShard& r, int layers) { return 2LL * layers * r.kv_heads.size() * c.d_kv * 4; };
+  if (o.json) {
+    nlohmann::json model = {{"architecture", "t5"}, {"d_model", c.d_model}, {"d_kv", c.d_kv}, {"d_ff", c.d_ff},
+                            {"encoder_layers", c.n_encoder_layers}, {"decoder_layers", c.n_decoder_layers},
+                            {"n_heads", c.n_heads}, {"decoder_kv_groups", c.n_kv_heads}, {"vocab_size", c.vocab_size},
+                            {"relative_buckets", c.relative_buckets}, {"relative_max_distance", c.relative_max_distance},
+                            {"gated_ffn", c.gated}, {"tied_embeddings", c.tied_embeddings}};
+    nlohmann::json enc = plan_json(*encoder), dec = plan_json(*decoder);
+    for (auto& r : dec["ranks"]) {
+      const RankShard& shard = decoder->rank(r["rank"].get<int>());
+      r["self_kv_bytes_per_token"] = kv_bytes(shard, c.n_decoder_layers);
+      r["cross_kv_bytes_per_encoder_token"] = kv_bytes(shard, c.n_decoder_layers);
+      r.erase("weight_bytes");
+      r.erase("replicated_weight_bytes");
+      r.erase("kv_bytes_per_token");
+    }
+    for (auto& r : enc["ranks"]) {
+      r.erase("weight_bytes");
+      r.erase("replicated_weight_bytes");
+      r.erase("kv_bytes_per_token");
+    }
+    std::cout << nlohmann::json{{"model", model}, {"encoder_plan", enc}, {"decoder_plan", dec}}.dump(2) << "\n";
+    return 0;
+  }
+  std::printf("model %s (t5)\n", o.model.c_str());
+  std::printf("  d_model %d, d_kv %d, d_ff %d (%s%s), encoder layers %d, decoder layers %d,\n"
+              "  heads %d, decoder KV groups %d (GQA-%d; encoder multi-head), relative buckets %d (max distance %d),\n"
+              "  vocab %d, %s LM head\n",
+              c.d_model, c.d_kv, c.d_ff, c.gated ? "gated " : "",
+              c.activation == kernels::Activation::relu ? "relu" : c.activation == kernels::Activation::silu ? "silu" : "gelu",
+              c.n_encoder_layers, c.n_decoder_layers, c.n_heads, c.n_kv_heads, c.n_kv_heads, c.relative_buckets,
+              c.relative_max_distance, c.vocab_size, c.tied_embeddings ? "tied" : "untied");
+  for (const auto& [label, plan] : {std::pair<const char*, const ShardPlan*>{"encoder", &*encoder}, {"decoder", &*decoder}}) {
+    const bool dec = plan == &*decoder;
+    std::printf("%s plan tp %d, strategy %s, max KV replication %d\n", label, plan->tp(),
+                strategy_name(plan->strategy()).c_str(), plan->max_replication());
+    std::printf("  %4s  %-11s  %-8s  %-6s  %-11s  %-11s  %s\n", "rank", "query heads", "KV heads", "repl.",
+                "ffn cols", dec ? "vocab rows" : "", dec ? "self KV B/token  cross KV B/enc token" : "");
+    for (const RankShard& r : plan->ranks()) {
+      std::printf("  %4d  %-11s  %-8s  %-6d  %-11s  %-11s", r.rank,
+                  (range_text(r.q_heads) + " (" + std::to_string(r.q_heads.size()) + ")").c_str(),
+                  range_text(r.kv_heads).c_str(), plan->replication_of(r.kv_heads.begin), range_text(r.ffn).c_str(),
+                  dec ? range_text(r.vocab).c_str() : "");
+      if (dec)
+        std::printf("  %15lld  %21lld", static_cast<long long>(kv_bytes(r, c.n_decoder_layers)),
+                    static_cast<long long>(kv_bytes(r, c.n_decoder_layers)));
+      std::printf("\n");
+    }
+    for (const std::string& note : plan->notes()) std::printf("  note: %s\n", note.c_str());
+  }
+  return 0;
+}
+
 }  // namespace
 
 Subcommand add_info_command(CLI::App& app, InfoOptions& o) {
@@ -94,6 +162,7 @@ Subcommand add_info_command(CLI::App& app, InfoOptions& o) {
 }
 
 int run_info(const InfoOptions& o, ControlChannel& comm) {
+  if (model_family_of(o.model) == ModelFamily::t5) return run_t5_info(o, comm);
   std::unique_ptr<WeightSource> source;
   std::optional<ShardPlan> plan;
   run_collective_phase(comm, [&] {

@@ -57,18 +57,21 @@ RankValues t5_values(const PlannerModel& model, const ShardPlan& decoder, const 
   const std::int64_t enc_ffn = ffn_matrices * enc.ffn.size() * m.dim;
   const std::int64_t cross_q_o = 2LL * dec.q_heads.size() * m.head_dim * m.dim;
   const std::int64_t L = m.n_layers, E = model.encoder_layers;
-  const std::int64_t bias_table = std::int64_t{model.relative_attention_buckets} * m.n_heads;
+  // Each stack's (buckets, H) relative-bias table, sliced to the rank's query heads
+  // as the engine holds it (T5Weights).
+  const std::int64_t dec_bias = std::int64_t{model.relative_attention_buckets} * dec.q_heads.size();
+  const std::int64_t enc_bias = std::int64_t{model.relative_attention_buckets} * enc.q_heads.size();
   const std::int64_t embedding = std::int64_t{m.vocab_size} * m.dim;
   const std::int64_t head = std::int64_t{dec.vocab.size()} * m.dim;
   const std::int64_t decoder_norms = (3 * L + 1) * m.dim, encoder_norms = (2 * E + 1) * m.dim;
 
   RankValues v;
-  v.replicated = embedding + decoder_norms + encoder_norms + 2 * bias_table;
-  v.weights = v.replicated + L * (2 * attention_values(dec, m) + dec_ffn) +
+  v.replicated = embedding + decoder_norms + encoder_norms;
+  v.weights = v.replicated + dec_bias + enc_bias + L * (2 * attention_values(dec, m) + dec_ffn) +
               E * (attention_values(enc, m) + enc_ffn) + (m.tied_embeddings ? 0 : head);
   const std::int64_t decoder_matmul = L * (attention_values(dec, m) + cross_q_o + dec_ffn);
   v.matmul = decoder_matmul + head;
-  v.step_weights = v.matmul + decoder_norms + bias_table + std::int64_t{s.batch} * m.dim;
+  v.step_weights = v.matmul + decoder_norms + dec_bias + std::int64_t{s.batch} * m.dim;
   v.attended = L * (std::int64_t{s.context} + s.encoder_context);
   return v;
 }

@@ -53,7 +53,7 @@ struct RankCost {
   RankShard shard;                           // as the ShardPlan assigns it
   int kv_replication = 1;                    // ranks holding this rank's KV heads (the most of them)
   std::int64_t weight_bytes = 0;             // resident
-  std::int64_t replicated_weight_bytes = 0;  // part every rank holds: embedding, norms (T5: bias tables)
+  std::int64_t replicated_weight_bytes = 0;  // part every rank holds: embedding, norms
   std::int64_t kv_bytes_per_token = 0;       // K and V of one position, all decoder layers
   std::int64_t kv_cache_bytes = 0;           // batch x context (+ batch x encoder context)
   // Positions of KV cache the device's memory holds beside the weights, in whole

@@ -178,14 +178,25 @@ void add_values_any(float* o, const float* p, const float* v, int j0, int j1, in
 // [0, len) of its sequence, whose cache blocks are `blocks`. kD is the head dim when
 // known at compile time (the loops then unroll), else 0. q, out: (group, D);
 // scratch: (group, stride) scores, then (group) inverse softmax sums; stride >= len.
+// bias: null, or the group's first query head's row of the relative-position bias
+// (rows bias_stride apart), already shifted so that bias[j] is key position j's.
 template <int kD>
 void attend_group(const float* q, const KvCacheView& kv, const int* blocks, int kv_head, float* out,
-                  float* scratch, std::size_t stride, int group, int len, float scale) {
+                  float* scratch, std::size_t stride, int group, int len, float scale, const float* bias,
+                  int bias_stride) {
   const int D = kD ? kD : kv.head_dim;
   float* scores = scratch;
   float* inv_sums = scratch + group * stride;
 
   score_keys<kD>(q, kv, blocks, kv_head, scores, stride, group, len, scale);
+  if (bias) {
+    for (int g = 0; g < group; ++g) {
+      float* row = scores + g * stride;
+      const float* b = bias + std::size_t(g) * bias_stride;
+#pragma omp simd
+      for (int j = 0; j < len; ++j) row[j] += b[j];
+    }
+  }
 
   // Unnormalised softmax; each output row is divided by its sum at the end.
   for (int g = 0; g < group; ++g) {
@@ -253,8 +264,13 @@ void gqa_attention(const AttentionBatch& batch, const KvCacheView& kv, std::span
     if (first == last) return;  // a cached KV head no local query head reads
     const std::size_t head0 = std::size_t(t) * n_heads + (first - batch.kv_of_q);
     const int* blocks = batch.tables.blocks + std::size_t(batch.tables.row[t]) * batch.tables.width;
+    const float* bias = nullptr;
+    if (batch.position_bias)
+      bias = batch.position_bias + std::size_t(first - batch.kv_of_q) * batch.position_bias_stride +
+             batch.position_bias_offset - batch.positions[t];
     attend(batch.q + head0 * d, kv, blocks, kv_head, batch.out + head0 * d,
-           scratch.data() + thread * per_thread, stride, int(last - first), batch.lengths[t], batch.scale);
+           scratch.data() + thread * per_thread, stride, int(last - first), batch.lengths[t], batch.scale,
+           bias, batch.position_bias_stride);
   };
   parallel_for(tasks, 1, [&](int begin, int end, int thread) {
     for (int task = begin; task < end; ++task) run_task(task, thread);

@@ -36,6 +36,14 @@ void check_attention(const AttentionBatch& batch, const KvCacheView& kv) {
       GS_CHECK(block >= 0 && block < kv.n_blocks, "attention: token " << t << " reads block " << block
                                                                       << " of a pool of " << kv.n_blocks);
     }
+    if (batch.position_bias) {
+      // Every relative position key - query read must lie inside the bias rows.
+      const int first = batch.position_bias_offset - batch.positions[t];
+      const int last = first + len - 1;
+      GS_CHECK(batch.positions != nullptr && first >= 0 && last < batch.position_bias_stride,
+               "attention: token " << t << " at position " << batch.positions[t] << " reads relative "
+                                   << "positions outside the bias table of " << batch.position_bias_stride);
+    }
   }
 }
 

@@ -58,6 +58,29 @@ void swiglu(const float* gate, const float* up, float* out, std::size_t n) {
   }
 }
 
+void activate(Activation act, const float* gate, const float* up, float* out, std::size_t n) {
+  constexpr double kSqrt2OverPi = 0.7978845608028654;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double g = gate[i];
+    double a = 0.0;
+    switch (act) {
+      case Activation::relu:
+        a = g > 0.0 ? g : 0.0;
+        break;
+      case Activation::gelu:  // exact: x Φ(x)
+        a = 0.5 * g * (1.0 + std::erf(g / std::sqrt(2.0)));
+        break;
+      case Activation::gelu_tanh:  // HF gelu_new
+        a = 0.5 * g * (1.0 + std::tanh(kSqrt2OverPi * (g + 0.044715 * g * g * g)));
+        break;
+      case Activation::silu:
+        a = g / (1.0 + std::exp(-g));
+        break;
+    }
+    out[i] = float(up ? a * up[i] : a);
+  }
+}
+
 void softmax(float* x, int n) {
   GS_CHECK(n >= 1, "softmax of " << n << " elements");
   const float max = *std::max_element(x, x + n);
@@ -88,6 +111,9 @@ void gqa_attention(const AttentionBatch& batch, const KvCacheView& kv) {
         double s = 0.0;
         for (int i = 0; i < d; ++i) s += double(q[i]) * k[kv.key_index(j % kv.block_size, i)];
         p[j] = batch.scale * s;
+        if (batch.position_bias)
+          p[j] += batch.position_bias[std::size_t(h) * batch.position_bias_stride +
+                                      batch.position_bias_offset + j - batch.positions[t]];
         max = std::max(max, p[j]);
       }
       double sum = 0.0;

@@ -8,6 +8,7 @@
 #include <cstddef>
 
 #include "kernels/attention_batch.h"
+#include "kernels/backend.h"
 #include "kernels/cpu/kv_layout.h"
 #include "kernels/weight_matrix.h"
 
@@ -28,6 +29,8 @@ void rope(float* x, int n_tokens, int n_heads, int head_dim, const int* position
 
 // out (n) = silu(gate) * up; out may alias gate or up.
 void swiglu(const float* gate, const float* up, float* out, std::size_t n);
+// out = act(gate) * up (up may be null), in double; Hugging Face's definitions.
+void activate(Activation act, const float* gate, const float* up, float* out, std::size_t n);
 
 // In-place softmax of x (n), numerically stable.
 void softmax(float* x, int n);

@@ -128,6 +128,9 @@ class CudaBackend final : public Backend {
     cuda::swiglu(gate, up, out, n, stream_);
   }
   void add(float* y, const float* x, std::size_t n) override { cuda::add(y, x, n, stream_); }
+  void activate(Activation act, const float* gate, const float* up, float* out, std::size_t n) override {
+    cuda::activate(static_cast<int>(act), gate, up, out, n, stream_);
+  }
 
   std::unique_ptr<KvCache> make_kv_cache(const KvCacheShape& shape) override {
     const std::size_t bytes = static_cast<std::size_t>(shape.n_layers) * shape.positions() * shape.n_kv_heads *

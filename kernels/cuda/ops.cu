@@ -69,6 +69,24 @@ __global__ void swiglu_kernel(const float* gate, const float* up, float* out, st
   out[i] = g / (1.0f + expf(-g)) * up[i];
 }
 
+// act: 0 relu, 1 gelu (erf), 2 gelu_tanh (HF gelu_new), 3 silu — kernels::Activation's order.
+__global__ void activate_kernel(int act, const float* gate, const float* up, float* out, std::size_t n) {
+  const std::size_t i = static_cast<std::size_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i >= n) return;
+  const float g = gate[i];
+  float a;
+  if (act == 0) {
+    a = fmaxf(g, 0.0f);
+  } else if (act == 1) {
+    a = 0.5f * g * (1.0f + erff(g * 0.70710678118654752f));
+  } else if (act == 2) {
+    a = 0.5f * g * (1.0f + tanhf(0.7978845608028654f * (g + 0.044715f * g * g * g)));
+  } else {
+    a = g / (1.0f + expf(-g));
+  }
+  out[i] = up ? a * up[i] : a;
+}
+
 __global__ void add_kernel(float* y, const float* x, std::size_t n) {
   const std::size_t i = static_cast<std::size_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (i < n) y[i] += x[i];
@@ -171,7 +189,13 @@ __global__ void attention_chunk_kernel(AttentionBatch b, DeviceKv kv, float* par
         if (d < D) dot += q_s[g * D + d] * k_reg[r];
       }
       dot = warp_sum(dot);
-      if (lane == 0) s_s[g * kChunk + (j - begin)] = dot;
+      if (lane == 0) {
+        // T5's relative-position bias, when given (AttentionBatch::position_bias).
+        if (b.position_bias)
+          dot += b.position_bias[static_cast<std::size_t>(q0 + g) * b.position_bias_stride +
+                                 b.position_bias_offset + j - b.positions[t]];
+        s_s[g * kChunk + (j - begin)] = dot;
+      }
     }
   }
   __syncthreads();
@@ -242,6 +266,12 @@ void rope(float* x, int n_tokens, int n_heads, int head_dim, const int* position
 void swiglu(const float* gate, const float* up, float* out, std::size_t n, cudaStream_t stream) {
   if (n == 0) return;
   swiglu_kernel<<<blocks_for(n), kThreads, 0, stream>>>(gate, up, out, n);
+  check_launch();
+}
+
+void activate(int act, const float* gate, const float* up, float* out, std::size_t n, cudaStream_t stream) {
+  if (n == 0) return;
+  activate_kernel<<<blocks_for(n), kThreads, 0, stream>>>(act, gate, up, out, n);
   check_launch();
 }
 

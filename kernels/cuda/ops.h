@@ -17,6 +17,8 @@ void rope(float* x, int n_tokens, int n_heads, int head_dim, const int* position
           const float* sin_table, cudaStream_t stream);
 void swiglu(const float* gate, const float* up, float* out, std::size_t n, cudaStream_t stream);
 void add(float* y, const float* x, std::size_t n, cudaStream_t stream);
+// out = act(gate) * up (up may be null); act is kernels::Activation as an int.
+void activate(int act, const float* gate, const float* up, float* out, std::size_t n, cudaStream_t stream);
 // y (rows, cols) += bias (cols) on every row.
 void add_bias(float* y, const float* bias, int rows, int cols, cudaStream_t stream);
 void f32_to_bf16(const float* x, std::uint16_t* y, std::size_t n, cudaStream_t stream);

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <mpi.h>
 
+#include "engine/llama_model.h"
 #include "engine/step_executor.h"
 #include "engine_harness.h"
 #include "parallel/mpi_channels.h"

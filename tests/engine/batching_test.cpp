@@ -4,6 +4,7 @@
 #include <mpi.h>
 
 #include "engine/generator.h"
+#include "engine/llama_model.h"
 #include "engine_harness.h"
 #include "parallel/mpi_channels.h"
 

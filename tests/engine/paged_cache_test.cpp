@@ -10,6 +10,7 @@
 #include <random>
 
 #include "engine/kv_blocks.h"
+#include "engine/llama_model.h"
 #include "engine/step_executor.h"
 #include "engine_harness.h"
 #include "parallel/mpi_channels.h"

@@ -47,6 +47,9 @@ class PretendDeviceBackend final : public kernels::Backend {
     inner_->swiglu(gate, up, out, n);
   }
   void add(float* y, const float* x, std::size_t n) override { inner_->add(y, x, n); }
+  void activate(kernels::Activation act, const float* gate, const float* up, float* out, std::size_t n) override {
+    inner_->activate(act, gate, up, out, n);
+  }
   std::unique_ptr<kernels::KvCache> make_kv_cache(const kernels::KvCacheShape& shape) override {
     return inner_->make_kv_cache(shape);
   }

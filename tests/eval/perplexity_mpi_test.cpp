@@ -9,6 +9,7 @@
 #include <mpi.h>
 
 #include "engine/checkpoint/dense_weights.h"
+#include "engine/llama_model.h"
 #include "engine/perplexity.h"
 #include "engine/tokenizer/tokenizer.h"
 #include "parallel/mpi_channels.h"

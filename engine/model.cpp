@@ -1,0 +1,11 @@
+#include "engine/model.h"
+
+#include "kernels/check.h"
+
+namespace gs {
+
+void Model::encode(int, std::span<const int>) {
+  GS_FAIL("this model (" << config().architecture << ") has no encoder: it is decoder-only");
+}
+
+}  // namespace gs
