@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <filesystem>
 
+#include <unistd.h>
+
 #include "engine/scheduler.h"
 #include "kernels/check.h"
 #include "launch/collective_phase.h"
@@ -121,10 +123,13 @@ int run_serve(const ServeOptions& o, ControlChannel& comm) {
   std::signal(SIGINT, request_stop);
   std::signal(SIGTERM, request_stop);
   server.start();
-  std::fprintf(stderr, "groupshard: serving %s on http://%s:%d (tp %d, %d sequences x %d positions, chat template %s)\n",
+  std::fprintf(stderr,
+               "groupshard: serving %s on http://%s:%d (tp %d, %d sequences x %d positions, chat template %s; "
+               "stop with SIGINT or SIGTERM to rank 0, pid %d)\n",
                defaults.model.c_str(), settings.host.c_str(), port, plan->tp(), built.model->limits().slots,
                built.model->limits().capacity,
-               settings.chat_template ? serve::chat_template_name(*settings.chat_template).c_str() : "none");
+               settings.chat_template ? serve::chat_template_name(*settings.chat_template).c_str() : "none",
+               static_cast<int>(getpid()));
   std::fflush(stderr);
 
   scheduler.run(stop_requested);  // returns on SIGINT/SIGTERM, the requests left cancelled

@@ -3,6 +3,9 @@
 #include <chrono>
 #include <condition_variable>
 #include <ctime>
+#include <memory>
+
+#include <sys/socket.h>
 #include <mutex>
 
 #include <httplib.h>
@@ -72,6 +75,10 @@ struct ApiServer::Live {
     std::unique_lock lock(mutex);
     changed.wait_for(lock, wait, [&] { return done || !unsent.empty(); });
   }
+  void wait_until_done() {
+    std::unique_lock lock(mutex);
+    changed.wait(lock, [&] { return done; });
+  }
 };
 
 BoundPort::BoundPort() = default;
@@ -82,6 +89,14 @@ BoundPort::~BoundPort() = default;
 BoundPort bind_port(const ServerSettings& settings) {
   BoundPort bound;
   bound.http = std::make_unique<httplib::Server>();
+  // cpp-httplib listens with a backlog of 5 connections, compiled into Debian's
+  // library; a burst of new clients beyond it would see resets. The socket is
+  // remembered here and listens again with a deep backlog once bound.
+  auto socket = std::make_shared<int>(-1);
+  bound.http->set_socket_options([socket](socket_t fd) {
+    httplib::default_socket_options(fd);
+    *socket = fd;
+  });
   if (settings.port == 0) {
     bound.port = bound.http->bind_to_any_port(settings.host);
     GS_CHECK(bound.port > 0, "cannot listen on " << settings.host << " (any port): pass another --host");
@@ -91,6 +106,7 @@ BoundPort bind_port(const ServerSettings& settings) {
                                  << " (in use, or not an address of this host): pass another --port or --host");
     bound.port = settings.port;
   }
+  GS_CHECK(::listen(*socket, SOMAXCONN) == 0, "cannot listen on " << settings.host << ":" << bound.port);
   return bound;
 }
 
@@ -210,11 +226,7 @@ void ApiServer::complete(const httplib::Request& req, httplib::Response& res, bo
   const bool with_ids = request.return_token_ids;
 
   if (!request.stream) {
-    for (;;) {
-      live->wait_for_news(std::chrono::milliseconds(500));
-      std::lock_guard lock(live->mutex);
-      if (live->done) break;
-    }
+    live->wait_until_done();
     std::lock_guard lock(live->mutex);
     json choice = {{"index", 0}, {"finish_reason", api_finish_reason(live->outcome.finish)}};
     if (chat) {

@@ -29,9 +29,9 @@ class Server:
                 raise RuntimeError("the server exited before listening (status %s):\n%s"
                                    % (self.proc.wait(), "".join(self.log)))
             self.log.append(line)
-            found = re.search(r"serving .* on http://([^:]+):(\d+)", line)
+            found = re.search(r"serving .* on http://([^:]+):(\d+) .*pid (\d+)", line)
             if found:
-                self.host, self.port = found.group(1), int(found.group(2))
+                self.host, self.port, self.rank0_pid = found.group(1), int(found.group(2)), int(found.group(3))
             if time.time() > deadline:
                 self.kill()
                 raise RuntimeError("the server did not listen within %d s" % start_timeout)
@@ -42,9 +42,13 @@ class Server:
         for line in self.proc.stderr:
             self.log.append(line)
 
-    def stop(self, sig=signal.SIGTERM, timeout=60):
-        """Signals mpirun (which passes the signal to the ranks); returns the exit status."""
-        self.proc.send_signal(sig)
+    def stop(self, sig=signal.SIGTERM, timeout=60, to_mpirun=False):
+        """Signals rank 0 (or mpirun, which passes the signal on to every rank but then
+        exits 1 as a job that was signalled); returns mpirun's exit status."""
+        if to_mpirun:
+            self.proc.send_signal(sig)
+        else:
+            os.kill(self.rank0_pid, sig)
         try:
             return self.proc.wait(timeout)
         except subprocess.TimeoutExpired:

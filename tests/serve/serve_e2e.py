@@ -160,7 +160,7 @@ def errors(a):
 def disconnect(a):
     server = start(a, a.np)
     try:
-        events = server.stream("/v1/completions", {"prompt": "Once upon a time", "max_tokens": 900,
+        events = server.stream("/v1/completions", {"prompt": "Once upon a time", "max_tokens": 480,
                                                    "ignore_eos": True})
         for i, _ in zip(range(3), events):
             pass
@@ -217,22 +217,28 @@ def load(a):
 
 
 def shutdown(a):
-    server = start(a, a.np)
-    try:
-        answers = []
-        t = threading.Thread(target=lambda: answers.append(server.request(
-            "POST", "/v1/completions", {"prompt": "Once upon a time", "max_tokens": 900, "ignore_eos": True})))
-        t.start()
-        time.sleep(1.0)
-        status = server.stop(signal.SIGTERM)
-        t.join(30)
-        check(status == 0, "exit status %d after SIGTERM:\n%s" % (status, "".join(server.log)))
-        check(answers and answers[0][0] == 200, "the running request got %s" % answers)
-        check(answers[0][1]["choices"][0]["finish_reason"] == "cancelled", "finish_reason %s" % answers[0][1])
-        check(any("releasing every rank" in line for line in server.log), "no shutdown message")
-    finally:
-        server.kill()
-    print("shutdown: SIGTERM cancelled the running request, released every rank, exit 0")
+    for sig, to_mpirun in [(signal.SIGTERM, False), (signal.SIGINT, False), (signal.SIGTERM, True)]:
+        server = start(a, a.np)
+        try:
+            answers = []
+            t = threading.Thread(target=lambda: answers.append(server.request(
+                "POST", "/v1/completions", {"prompt": "Once upon a time", "max_tokens": 480, "ignore_eos": True})))
+            t.start()
+            deadline = time.time() + 30
+            while server.metrics()["groupshard_running_sequences"] == 0 and time.time() < deadline:
+                time.sleep(0.05)
+            status = server.stop(sig, to_mpirun=to_mpirun)
+            t.join(30)
+            what = "%s to %s" % (sig.name, "mpirun" if to_mpirun else "rank 0")
+            # mpirun reports 1 for a job it was told to stop; the ranks themselves end cleanly.
+            check(status == (1 if to_mpirun else 0), "exit status %d after %s:\n%s" % (status, what, "".join(server.log)))
+            check(answers and answers[0][0] == 200, "the running request got %s after %s" % (answers, what))
+            choice = answers[0][1]["choices"][0]
+            check(choice["finish_reason"] == "cancelled" and choice["text"], "after %s: %s" % (what, choice))
+            check(any("releasing every rank" in line for line in server.log), "no shutdown message after " + what)
+        finally:
+            server.kill()
+        print("shutdown: %s cancelled the running request and released every rank (exit %d)" % (what, status))
 
 
 def playground(a):
