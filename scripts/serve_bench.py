@@ -106,6 +106,8 @@ def main():
     p.add_argument("--max-tokens", type=int, default=64)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--csv", default="serve_bench.csv", help="per-level summary; per-request rows go to *_requests.csv")
+    p.add_argument("--min-ratio", type=float, default=0.0,
+                   help="exit 1 when the throughput of the last level is below this multiple of the first")
     a = p.parse_args()
 
     server = Remote(a.url) if a.url else Server(a.launcher, a.np, a.groupshard,
@@ -135,11 +137,13 @@ def main():
         for r in requests:
             w.writerow({k: r[k] for k in ["concurrency", "request", "sent_s", "ttft_s", "tokens", "duration_s"]} |
                        {"mean_itl_s": sum(r["gaps"]) / len(r["gaps"]) if r["gaps"] else float("nan")})
-    if len(summaries) > 1:
-        print("throughput ratio, concurrency %d vs %d: %.2fx" % (summaries[-1]["concurrency"],
-                                                                summaries[0]["concurrency"],
-                                                                summaries[-1]["tokens_per_s"] / summaries[0]["tokens_per_s"]))
     print("wrote %s and %s" % (a.csv, per_request))
+    if len(summaries) > 1:
+        ratio = summaries[-1]["tokens_per_s"] / summaries[0]["tokens_per_s"]
+        print("throughput ratio, concurrency %d vs %d: %.2fx" % (summaries[-1]["concurrency"],
+                                                                summaries[0]["concurrency"], ratio))
+        if ratio < a.min_ratio:
+            sys.exit("throughput ratio %.2fx is below the required %.1fx" % (ratio, a.min_ratio))
 
 
 if __name__ == "__main__":

@@ -121,6 +121,9 @@ ApiServer::ApiServer(BoundPort bound, Scheduler& scheduler, const Tokenizer& tok
   http_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   http_->set_payload_max_length(8 << 20);
   http_->set_keep_alive_timeout(5);
+  // Each streamed token is a small write: without TCP_NODELAY, Nagle's algorithm
+  // holds it until the client's delayed ACK (tens of milliseconds per token).
+  http_->set_tcp_nodelay(true);
   scheduler_.set_step_observer([this](const StepRecord& step) { metrics_.step(step); });
   add_routes();
 }

@@ -248,7 +248,10 @@ def playground(a):
     server = start(a, a.np)
     try:
         url = "http://127.0.0.1:%d/?prompt=Once%%20upon%%20a%%20time&max_tokens=40&autorun=1" % server.port
-        flags = ["--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=20000", "--user-data-dir=%s"]
+        # Virtual time stands still while the stream is open, so the page is captured
+        # once the answer is complete (and its tokens/s reads 0: no time passed).
+        flags = ["--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=20000",
+                 "--run-all-compositor-stages-before-draw", "--user-data-dir=%s"]
         with tempfile.TemporaryDirectory() as profile:
             run = lambda extra: subprocess.run([browser] + [f.replace("%s", profile) for f in flags] + extra + [url],
                                                capture_output=True, text=True, timeout=120)
