@@ -3,6 +3,8 @@
 
   same_as_generate NP   greedy answers (token ids) equal `groupshard generate --json`
                         for the same prompts, one request at a time and 32 at once
+  chat                  a chat request (template chatml) answers what a completion of
+                        the rendered conversation answers, whole and streamed
   errors                each refused request: its status, error type, field and message
   disconnect            a client leaving mid-stream frees its sequence's KV blocks
   load                  >= 500 requests from >= 64 concurrent clients: none lost,
@@ -92,6 +94,35 @@ def same_as_generate(a):
         server.kill()
     print("same_as_generate np %d: %d prompts alone, 32 concurrent and one streamed equal generate's tokens"
           % (a.np, len(PROMPTS)))
+
+
+def chat(a):
+    server = start(a, a.np, "--chat-template", "chatml")
+    messages = [{"role": "system", "content": "Tell a story."}, {"role": "user", "content": "Once upon a time"}]
+    rendered = ("<|im_start|>system\nTell a story.<|im_end|>\n<|im_start|>user\nOnce upon a time<|im_end|>\n"
+                "<|im_start|>assistant\n")
+    try:
+        want, _ = completion_ids(server, rendered, 24)
+        status, body = server.request("POST", "/v1/chat/completions",
+                                      {"messages": messages, "max_tokens": 24, "return_token_ids": True})
+        check(status == 200, "chat: status %d %s" % (status, body))
+        choice = body["choices"][0]
+        check(body["object"] == "chat.completion" and choice["message"]["role"] == "assistant", "chat answer %s" % body)
+        check(choice["token_ids"] == want, "chat gave %s, the rendered completion %s" % (choice["token_ids"], want))
+        content, role = "", None
+        for event in server.stream("/v1/chat/completions", {"messages": messages, "max_tokens": 24}):
+            if event == "[DONE]":
+                break
+            check(event["object"] == "chat.completion.chunk", "chunk %s" % event)
+            delta = event["choices"][0]["delta"]
+            role = delta.get("role", role)
+            content += delta.get("content", "")
+        check(role == "assistant" and content == choice["message"]["content"],
+              "streamed chat %r (role %s) != %r" % (content, role, choice["message"]["content"]))
+        check(server.stop() == 0, "the server did not exit 0")
+    finally:
+        server.kill()
+    print("chat: chatml conversation answered as its rendered prompt, whole and streamed")
 
 
 def expect_error(server, path, body, status, param, words, headers=None):
@@ -272,7 +303,7 @@ def playground(a):
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("case", choices=["same_as_generate", "errors", "disconnect", "load", "shutdown", "playground"])
+    p.add_argument("case", choices=["same_as_generate", "chat", "errors", "disconnect", "load", "shutdown", "playground"])
     p.add_argument("--launcher", required=True, help="mpirun and its options")
     p.add_argument("--groupshard", required=True)
     p.add_argument("--config", required=True)
