@@ -182,6 +182,14 @@ def errors(a):
         check(429 in results and 200 in results, "40 requests at once with max_queue 4: statuses %s" % sorted(results))
         m = server.metrics()
         check(m.get('groupshard_requests_total{status="429"}', 0) == results.count(429), "429s in /metrics")
+        # A second server on the same port: a clear error and exit 1 on every rank, no hang.
+        env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
+                   OMPI_MCA_rmaps_base_oversubscribe="1")
+        second = subprocess.run(a.launcher.split() + ["-np", "2", a.groupshard, "serve", "--config", a.config,
+                                                      "--port", str(server.port)],
+                                capture_output=True, text=True, timeout=120, env=env)
+        check(second.returncode != 0 and "cannot listen on 127.0.0.1:%d" % server.port in second.stderr,
+              "a second server on port %d: exit %d, %s" % (server.port, second.returncode, second.stderr[-500:]))
         check(server.stop() == 0, "the server did not exit 0")
     finally:
         server.kill()
