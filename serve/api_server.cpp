@@ -93,8 +93,11 @@ BoundPort bind_port(const ServerSettings& settings) {
   // library; a burst of new clients beyond it would see resets. The socket is
   // remembered here and listens again with a deep backlog once bound.
   auto socket = std::make_shared<int>(-1);
+  // SO_REUSEADDR only: httplib's default adds SO_REUSEPORT, with which a second
+  // server on the same port would silently share its connections.
   bound.http->set_socket_options([socket](socket_t fd) {
-    httplib::default_socket_options(fd);
+    const int yes = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
     *socket = fd;
   });
   if (settings.port == 0) {
