@@ -50,7 +50,6 @@ class Generator {
                                    const GenerationOptions& options,
                                    const std::function<void(int, int)>& on_token = {});
   const GenerationStats& stats() const { return stats_; }
-  SchedulerState state() const { return scheduler_.state(); }
 
  private:
   StepExecutor& executor_;

@@ -150,7 +150,6 @@ void Scheduler::preempt_latest() {
   SequencePtr victim = std::move(running_.back());
   running_.pop_back();
   release_slot(*victim);
-  ++victim->outcome.preemptions;
   {
     std::lock_guard lock(mutex_);
     ++state_.preemptions;

@@ -45,7 +45,6 @@ struct SequenceOutcome {
   int prompt_tokens = 0;
   int generated_tokens = 0;
   int cached_prompt_tokens = 0;  // prompt positions first taken from the prefix cache
-  int preemptions = 0;
 };
 
 struct SequenceRequest {

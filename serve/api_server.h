@@ -64,8 +64,6 @@ class ApiServer {
   // Stops listening and waits for the connections being served.
   void stop();
 
-  ServerMetrics& metrics() { return metrics_; }
-
  private:
   struct Live;  // a request between the HTTP thread and the scheduler
   void add_routes();
