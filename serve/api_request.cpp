@@ -19,7 +19,7 @@ json parse_object(std::string_view body) {
   json root;
   try {
     root = json::parse(body);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // a syntax error, or a number beyond a double (out_of_range)
     throw ApiError(400, std::string("the request body is not valid JSON: ") + e.what(), "", "invalid_json");
   }
   if (!root.is_object()) throw ApiError(400, "the request body must be a JSON object", "", "invalid_json");

@@ -71,6 +71,7 @@ TEST(ApiRequest, RefusesEachBadFieldNamingIt) {
       {"{", 400, "", "not valid JSON"},
       {"", 400, "", "not valid JSON"},
       {"[1]", 400, "", "JSON object"},
+      {R"({"prompt": "x", "max_tokens": 4e444444})", 400, "", "number overflow"},  // found by fuzz_api_request
       {R"({"prompt": "x", "model": "gpt-4"})", 404, "model", "'gpt-4' does not exist"},
       {R"({"prompt": "x", "model": 4})", 400, "model", "must be a string"},
       {R"({})", 400, "prompt", "required"},
