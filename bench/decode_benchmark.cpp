@@ -109,7 +109,7 @@ std::int64_t decode_read_bytes(const LlamaModel& model, int rank, int batch, dou
 
   const ModelLimits& limits = model.limits();
   const double kv_per_position = static_cast<double>(model.kv_cache_bytes()) /
-                                 (static_cast<double>(limits.slots) * limits.capacity);
+                                 static_cast<double>(limits.pool_blocks() * limits.block_size);
   return static_cast<std::int64_t>(weights + kv_per_position * batch * attended);
 }
 
@@ -141,7 +141,7 @@ void fill_decode_figures(BenchRecord& r, const LlamaModel& model, int rank, cons
 
   const ModelLimits& limits = model.limits();
   r.kv_cache_bytes_per_rank = model.kv_cache_bytes();
-  r.kv_bytes_per_token_per_rank = model.kv_cache_bytes() / (std::int64_t{limits.slots} * limits.capacity);
+  r.kv_bytes_per_token_per_rank = model.kv_cache_bytes() / (limits.pool_blocks() * limits.block_size);
   r.kv_replication = 1;
   for (int kv = shard.kv_heads.begin; kv < shard.kv_heads.end; ++kv)
     r.kv_replication = std::max(r.kv_replication, plan.replication_of(kv));

@@ -5,6 +5,7 @@
 #include <benchmark/benchmark.h>
 
 #include <cmath>
+#include <numeric>
 
 #include "benchmarks/random_fill.h"
 #include "kernels/cpu/fast.h"
@@ -23,10 +24,13 @@ void BM_gqa_attention(benchmark::State& state) {
   std::vector<float> out(q.size());
   std::vector<int> kv_of_q(kHeads);
   for (int h = 0; h < kHeads; ++h) kv_of_q[h] = h / (kHeads / groups);
-  const int slot = 0, length = context;
+  // One sequence whose blocks lie in order: the table is 0, 1, 2, ...
+  const int block_size = 16, row = 0, length = context;
+  std::vector<int> blocks((context + block_size - 1) / block_size);
+  std::iota(blocks.begin(), blocks.end(), 0);
   std::vector<float> scratch(kernels::cpu::gqa_attention_scratch_floats(kHeads / groups, context));
 
-  kernels::KvCacheView kv{k.data(), v.data(), groups, context, kHeadDim};
+  kernels::KvCacheView kv{k.data(), v.data(), static_cast<int>(blocks.size()), block_size, groups, kHeadDim};
   kernels::AttentionBatch batch;
   batch.n_tokens = 1;
   batch.n_q_heads = kHeads;
@@ -34,7 +38,7 @@ void BM_gqa_attention(benchmark::State& state) {
   batch.q = q.data();
   batch.out = out.data();
   batch.kv_of_q = kv_of_q.data();
-  batch.slots = &slot;
+  batch.tables = {blocks.data(), static_cast<int>(blocks.size()), &row};
   batch.lengths = &length;
   batch.scale = 1.0f / std::sqrt(float(kHeadDim));
   for (auto _ : state) {

@@ -20,6 +20,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "engine/model_limits.h"
 #include "engine/step_batch.h"
 
 namespace gs {
@@ -36,6 +37,9 @@ class KvBlocks {
   // sequences: ids 0 .. sequences-1 (the step's `slots`); max_length: positions one
   // sequence may reach; block_size: a multiple of 16 (the CPU key tile).
   KvBlocks(int n_blocks, int block_size, int sequences, int max_length, bool prefix_caching);
+  // The account of a model's pool: limits.slots sequences of up to limits.capacity positions.
+  KvBlocks(const ModelLimits& limits, bool prefix_caching)
+      : KvBlocks(static_cast<int>(limits.pool_blocks()), limits.block_size, limits.slots, limits.capacity, prefix_caching) {}
 
   int block_size() const { return block_size_; }
   int sequences() const { return static_cast<int>(tables_.size()); }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "engine/rope_table.h"
 #include "kernels/check.h"
@@ -9,11 +10,11 @@
 namespace gs {
 
 namespace {
-enum StepRow { kTokens, kPositions, kSlots, kLengths, kLogitRows, kStepRows };
+enum StepRow { kTokens, kPositions, kTableRows, kLengths, kLogitRows, kStepRows };
 }  // namespace
 
 kernels::BackendLimits backend_limits(const ShardPlan& plan, int rank, const ModelLimits& limits) {
-  return {plan.rank(rank).max_q_per_kv(plan.shape()), limits.capacity};
+  return {plan.rank(rank).max_q_per_kv(plan.shape()), limits.table_width() * limits.block_size};
 }
 
 std::unique_ptr<LlamaModel> LlamaModel::load(const WeightSource& source, const ShardPlan& plan,
@@ -44,9 +45,13 @@ LlamaModel::LlamaModel(const ModelConfig& config, const ShardPlan& plan, TensorC
            "a step must hold at least one token per sequence slot (slots " << limits.slots
                                                                            << ", step tokens "
                                                                            << limits.max_step_tokens << ")");
+  GS_CHECK(limits.block_size >= 16 && limits.block_size % 16 == 0 && limits.kv_blocks >= 0 &&
+               limits.pool_blocks() <= std::numeric_limits<int>::max(),
+           "the KV cache's blocks must hold a positive multiple of 16 positions, at most 2^31 blocks (block size "
+               << limits.block_size << ", " << limits.pool_blocks() << " blocks)");
   kernels::Backend& be = *backend_;
-  cache_ = be.make_kv_cache({config.n_layers, limits.slots, shard_.kv_heads.size(), limits.capacity,
-                             config.head_dim});
+  cache_ = be.make_kv_cache({config.n_layers, static_cast<int>(limits.pool_blocks()), limits.block_size,
+                             shard_.kv_heads.size(), config.head_dim});
   const RopeTable rope = make_rope_table(config, limits.capacity);
   rope_cos_ = be.upload_copy(rope.cos.data(), rope.cos.size());
   rope_sin_ = be.upload_copy(rope.sin.data(), rope.sin.size());
@@ -56,7 +61,7 @@ LlamaModel::LlamaModel(const ModelConfig& config, const ShardPlan& plan, TensorC
 
   const std::size_t T = limits.max_step_tokens, d = config.head_dim;
   auto floats = [&](std::size_t count) { return be.allocate(count * sizeof(float)); };
-  host_step_.resize(kStepRows * T);
+  host_step_.resize(kStepRows * T + static_cast<std::size_t>(limits.slots) * limits.table_width());
   step_ints_ = be.allocate(host_step_.size() * sizeof(int));
   x_ = floats(T * config.dim);
   xn_ = floats(T * config.dim);
@@ -76,24 +81,76 @@ LlamaModel::LlamaModel(const ModelConfig& config, const ShardPlan& plan, TensorC
   }
 }
 
+void LlamaModel::stage_tables(const StepBatch& batch) {
+  const int n = batch.size(), T = limits_.max_step_tokens, W = limits_.table_width();
+  const int pool = static_cast<int>(limits_.pool_blocks());
+  int* rows = host_step_.data() + kTableRows * T;
+  int* tables = host_step_.data() + kStepRows * T;
+  std::vector<int>& slots = table_slots_;  // row -> slot
+  if (batch.table_slots.empty()) {
+    GS_CHECK(pool >= limits_.slots * W,
+             "a step without block tables needs every slot's blocks reserved, but the KV cache pool holds "
+                 << pool << " blocks, not " << limits_.slots << " slots x " << W);
+    slots.clear();
+    for (int slot : batch.slots)
+      if (std::find(slots.begin(), slots.end(), slot) == slots.end()) slots.push_back(slot);
+  } else {
+    GS_CHECK(batch.table_width >= 0 && batch.table_width <= W &&
+                 batch.tables.size() == batch.table_slots.size() * batch.table_width,
+             "a step's block tables are " << batch.table_slots.size() << " rows of " << batch.table_width
+                                          << " (" << batch.tables.size() << " entries); at most "
+                                          << W << " blocks per sequence");
+    slots = batch.table_slots;
+  }
+  GS_CHECK(slots.size() <= static_cast<std::size_t>(limits_.slots),
+           "a step holds " << slots.size() << " sequences, more than the " << limits_.slots << " slots");
+  for (std::size_t r = 0; r < slots.size(); ++r) {
+    GS_CHECK(slots[r] >= 0 && slots[r] < limits_.slots,
+             "KV cache: slot " << slots[r] << " is outside the " << limits_.slots << " slots");
+    int* row = tables + r * W;
+    std::fill(row, row + W, -1);
+    for (int b = 0; b < W; ++b) {
+      if (batch.table_slots.empty()) {
+        row[b] = slots[r] * W + b;
+      } else if (b < batch.table_width) {
+        row[b] = batch.tables[r * batch.table_width + b];
+      }
+    }
+  }
+  for (int t = 0; t < n; ++t) {
+    const auto found = std::find(slots.begin(), slots.end(), batch.slots[t]);
+    GS_CHECK(found != slots.end(), "token " << t << " of the step belongs to sequence " << batch.slots[t]
+                                            << ", which has no block table in the step");
+    rows[t] = static_cast<int>(found - slots.begin());
+    // Checked here, on the host: a device backend's kernels cannot report it. The
+    // token reads positions 0 .. its own, all in blocks of the pool.
+    const int* row = tables + rows[t] * W;
+    for (int b = 0; b <= batch.positions[t] / limits_.block_size; ++b)
+      GS_CHECK(row[b] >= 0 && row[b] < pool,
+               "KV cache: sequence " << batch.slots[t] << " position " << batch.positions[t]
+                                     << " needs block " << b << " of its table, which is " << row[b]
+                                     << " (the pool has " << pool << " blocks)");
+  }
+}
+
 void LlamaModel::upload_step(const StepBatch& batch) {
   const int n = batch.size(), T = limits_.max_step_tokens;
   for (int t = 0; t < n; ++t) {
     GS_CHECK(batch.tokens[t] >= 0 && batch.tokens[t] < config_.vocab_size,
              "token id " << batch.tokens[t] << " is outside the vocabulary of " << config_.vocab_size);
-    // Checked here, on the host: a device backend's kernels cannot report it.
-    GS_CHECK(batch.slots[t] >= 0 && batch.slots[t] < limits_.slots && batch.positions[t] >= 0 &&
-                 batch.positions[t] < limits_.capacity,
-             "KV cache: slot " << batch.slots[t] << " position " << batch.positions[t] << " is outside "
-                               << limits_.slots << " slots of " << limits_.capacity << " positions");
+    GS_CHECK(batch.positions[t] >= 0 && batch.positions[t] < limits_.capacity,
+             "KV cache: position " << batch.positions[t] << " of sequence " << batch.slots[t]
+                                   << " is outside its " << limits_.capacity << " positions");
     host_step_[kLengths * T + t] = batch.positions[t] + 1;
   }
+  stage_tables(batch);
   std::copy_n(batch.tokens.begin(), n, host_step_.begin() + kTokens * T);
   std::copy_n(batch.positions.begin(), n, host_step_.begin() + kPositions * T);
-  std::copy_n(batch.slots.begin(), n, host_step_.begin() + kSlots * T);
   for (int row : batch.logit_rows) GS_CHECK(row >= 0 && row < n, "logit row " << row << " is not a token of the step");
   std::copy(batch.logit_rows.begin(), batch.logit_rows.end(), host_step_.begin() + kLogitRows * T);
-  backend_->upload(step_ints_.data(), host_step_.data(), host_step_.size() * sizeof(int));
+  // Only the tables the step uses travel.
+  const std::size_t used = kStepRows * T + table_slots_.size() * limits_.table_width();
+  backend_->upload(step_ints_.data(), host_step_.data(), used * sizeof(int));
 }
 
 std::span<const float> LlamaModel::forward(const StepBatch& batch) {
@@ -146,7 +203,8 @@ void LlamaModel::attention_block(int l, int n) {
   be.matmul(xn, w.wv.view(), floats_or_null(w.bv), v, n);
   be.rope(q, n, q_heads, d, positions, rope_cos_.as<float>(), rope_sin_.as<float>());
   be.rope(k, n, kv_heads, d, positions, rope_cos_.as<float>(), rope_sin_.as<float>());
-  be.store_kv(*cache_, l, {n, k, v, ints + kSlots * T, positions});
+  const kernels::BlockTables tables{ints + kStepRows * T, limits_.table_width(), ints + kTableRows * T};
+  be.store_kv(*cache_, l, {n, k, v, tables, positions});
 
   kernels::AttentionBatch attention;
   attention.n_tokens = n;
@@ -155,7 +213,7 @@ void LlamaModel::attention_block(int l, int n) {
   attention.q = q;
   attention.out = attn_.as<float>();
   attention.kv_of_q = kv_of_q_.as<int>();
-  attention.slots = ints + kSlots * T;
+  attention.tables = tables;
   attention.lengths = ints + kLengths * T;
   attention.scale = 1.0f / std::sqrt(static_cast<float>(d));
   be.attention(attention, *cache_, l);

@@ -14,18 +14,13 @@
 #include "engine/checkpoint/weight_source.h"
 #include "engine/llama_weights.h"
 #include "engine/model_config.h"
+#include "engine/model_limits.h"
 #include "engine/step_batch.h"
 #include "kernels/backend.h"
 #include "parallel/shard_plan.h"
 #include "parallel/tensor_channel.h"
 
 namespace gs {
-
-struct ModelLimits {
-  int slots = 1;            // sequences in flight (KV-cache slots)
-  int capacity = 0;         // positions per sequence (prompt + generated)
-  int max_step_tokens = 1;  // tokens per forward step (prefill chunk size)
-};
 
 // What a backend for `rank` of `plan` must be ready for under `limits`.
 kernels::BackendLimits backend_limits(const ShardPlan& plan, int rank, const ModelLimits& limits);
@@ -51,11 +46,16 @@ class LlamaModel {
 
   // Runs one step on every rank (all ranks call it with the same batch). On rank 0
   // returns the logits of batch.logit_rows, (n_logit_rows, vocab), in host memory;
-  // elsewhere empty.
+  // elsewhere empty. A batch without block tables keeps each slot's positions in
+  // its own reserved run of blocks (slot s: blocks s·W .. s·W + W-1, W =
+  // limits.table_width()), which needs a pool of slots·W blocks.
   std::span<const float> forward(const StepBatch& batch);
 
  private:
   void upload_step(const StepBatch& batch);
+  // Host block tables of the step, rows of table_width (padded with -1), and each
+  // token's row: the batch's own tables, or each slot's reserved blocks.
+  void stage_tables(const StepBatch& batch);
   void attention_block(int layer, int n);
   void mlp_block(int layer, int n);
   void all_reduce(float* partial, int n);
@@ -70,12 +70,15 @@ class LlamaModel {
   ModelLimits limits_;
   std::unique_ptr<kernels::KvCache> cache_;
   std::vector<int> gather_counts_;  // per rank: logit floats it contributes
-  std::vector<int> host_step_;      // (5, T): the step's ints, staged for one upload
+  std::vector<int> host_step_;      // the step's ints (step_ints_), staged for one upload
+  std::vector<int> table_slots_;    // the step's sequences, in block-table row order
 
   // In backend memory.
   kernels::Buffer rope_cos_, rope_sin_;  // (capacity, head_dim / 2)
   kernels::Buffer kv_of_q_;              // (q_local) int: local KV head of each local query head
-  kernels::Buffer step_ints_;            // (5, T) int: tokens, positions, slots, lengths, logit rows
+  // int: (5, T) tokens, positions, table rows, lengths, logit rows; then the
+  // step's block tables (slots, table_width).
+  kernels::Buffer step_ints_;
   // Activations, (T = max_step_tokens, ...) f32 each.
   kernels::Buffer x_;        // (T, dim) residual stream
   kernels::Buffer xn_;       // (T, dim) normalised

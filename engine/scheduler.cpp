@@ -8,10 +8,6 @@ namespace gs {
 
 namespace {
 using Clock = std::chrono::steady_clock;
-
-int default_blocks(const ModelLimits& limits, int block_size) {
-  return static_cast<int>(static_cast<long>(limits.slots) * limits.capacity / block_size);
-}
 }  // namespace
 
 std::string finish_reason_name(FinishReason reason) {
@@ -28,9 +24,7 @@ Scheduler::Scheduler(StepExecutor& executor, std::vector<int> stop_ids, const Sc
     : executor_(executor),
       stop_ids_(std::move(stop_ids)),
       options_(options),
-      kv_(options.n_blocks > 0 ? options.n_blocks : default_blocks(executor.model().limits(), options.block_size),
-          options.block_size, executor.model().limits().slots, executor.model().limits().capacity,
-          options.prefix_caching),
+      kv_(executor.model().limits(), options.prefix_caching),
       sampler_(executor.model().config().vocab_size) {
   const ModelLimits& limits = executor.model().limits();
   for (int s = limits.slots - 1; s >= 0; --s) free_slots_.push_back(s);

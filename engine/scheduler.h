@@ -59,11 +59,10 @@ struct SequenceRequest {
   std::function<void(const SequenceOutcome&)> on_finish;
 };
 
+// The KV pool (blocks, block size, sequences) is the model's: ModelLimits.
 struct SchedulerOptions {
-  int block_size = 16;         // KV block positions, a multiple of 16
-  int n_blocks = 0;            // 0 = slots * capacity / block_size, the memory of one full slot each
-  bool prefix_caching = false;
-  int max_waiting = 0;         // requests waiting for admission at most (0 = no limit)
+  bool prefix_caching = false;  // share full blocks of identical prompt prefixes
+  int max_waiting = 0;          // requests waiting for admission at most (0 = no limit)
 };
 
 // What a step ran, for metrics.

@@ -8,6 +8,7 @@ namespace gs {
 
 namespace {
 enum Command : int { kStep = 1, kStop = 2 };
+constexpr int kHeaderInts = 5;  // command, tokens, logit rows, block tables, table width
 
 std::span<std::byte> bytes_of(std::vector<int>& v, std::size_t count) {
   return std::as_writable_bytes(std::span(v.data(), count));
@@ -15,55 +16,79 @@ std::span<std::byte> bytes_of(std::vector<int>& v, std::size_t count) {
 }  // namespace
 
 StepExecutor::StepExecutor(LlamaModel& model, ControlChannel& comm)
-    : model_(model), comm_(comm), header_(3), payload_(4 * model.limits().max_step_tokens) {
+    : model_(model),
+      comm_(comm),
+      header_(kHeaderInts),
+      payload_(4 * model.limits().max_step_tokens +
+               model.limits().slots * (1 + model.limits().table_width())) {
   const std::size_t T = model.limits().max_step_tokens;
   received_.tokens.reserve(T);
   received_.positions.reserve(T);
   received_.slots.reserve(T);
   received_.logit_rows.reserve(T);
+  received_.table_slots.reserve(model.limits().slots);
+  received_.tables.reserve(static_cast<std::size_t>(model.limits().slots) * model.limits().table_width());
 }
 
-void StepExecutor::send_header(int command, int n_tokens, int n_logit_rows) {
-  header_ = {command, n_tokens, n_logit_rows};
-  comm_.broadcast(bytes_of(header_, 3), 0);
+void StepExecutor::send_header(int command, int n_tokens, int n_logit_rows, int n_tables, int table_width) {
+  header_ = {command, n_tokens, n_logit_rows, n_tables, table_width};
+  comm_.await_broadcast(bytes_of(header_, kHeaderInts), 0);
 }
 
 std::span<const float> StepExecutor::run(const StepBatch& batch) {
   GS_CHECK(comm_.rank() == 0, "only rank 0 schedules steps");
   const int n = batch.size(), rows = static_cast<int>(batch.logit_rows.size());
-  GS_CHECK(n >= 1 && n <= model_.limits().max_step_tokens,
-           "a step of " << n << " tokens exceeds the limit of " << model_.limits().max_step_tokens);
+  const ModelLimits& limits = model_.limits();
+  const int n_tables = static_cast<int>(batch.table_slots.size()), width = batch.table_width;
+  GS_CHECK(n >= 1 && n <= limits.max_step_tokens,
+           "a step of " << n << " tokens exceeds the limit of " << limits.max_step_tokens);
+  GS_CHECK(n_tables <= limits.slots && width <= limits.table_width() &&
+               batch.tables.size() == static_cast<std::size_t>(n_tables) * width,
+           "a step's block tables (" << n_tables << " rows of " << width << ") do not fit "
+                                     << limits.slots << " sequences of " << limits.table_width() << " blocks");
   if (comm_.size() > 1) {
-    send_header(kStep, n, rows);
+    send_header(kStep, n, rows, n_tables, width);
     auto out = payload_.begin();
     out = std::copy(batch.tokens.begin(), batch.tokens.end(), out);
     out = std::copy(batch.positions.begin(), batch.positions.end(), out);
     out = std::copy(batch.slots.begin(), batch.slots.end(), out);
-    std::copy(batch.logit_rows.begin(), batch.logit_rows.end(), out);
-    comm_.broadcast(bytes_of(payload_, 3 * n + rows), 0);
+    out = std::copy(batch.logit_rows.begin(), batch.logit_rows.end(), out);
+    out = std::copy(batch.table_slots.begin(), batch.table_slots.end(), out);
+    out = std::copy(batch.tables.begin(), batch.tables.end(), out);
+    comm_.broadcast(bytes_of(payload_, out - payload_.begin()), 0);
   }
   return model_.forward(batch);
 }
 
 void StepExecutor::stop() {
-  if (comm_.rank() == 0 && comm_.size() > 1) send_header(kStop, 0, 0);
+  if (comm_.rank() == 0 && comm_.size() > 1) send_header(kStop, 0, 0, 0, 0);
 }
 
 void StepExecutor::serve() {
   GS_CHECK(comm_.rank() != 0, "rank 0 schedules steps; it does not serve them");
+  const ModelLimits& limits = model_.limits();
   for (;;) {
-    comm_.broadcast(bytes_of(header_, 3), 0);
+    // Between steps (a server without requests) this rank may wait long.
+    comm_.await_broadcast(bytes_of(header_, kHeaderInts), 0);
     if (header_[0] == kStop) return;
-    const int n = header_[1], rows = header_[2];
-    GS_CHECK(header_[0] == kStep && n >= 1 && n <= model_.limits().max_step_tokens && rows >= 0 &&
-                 rows <= n,
+    const int n = header_[1], rows = header_[2], n_tables = header_[3], width = header_[4];
+    GS_CHECK(header_[0] == kStep && n >= 1 && n <= limits.max_step_tokens && rows >= 0 && rows <= n &&
+                 n_tables >= 0 && n_tables <= limits.slots && width >= 0 && width <= limits.table_width(),
              "malformed step header from rank 0");
-    comm_.broadcast(bytes_of(payload_, 3 * n + rows), 0);
+    const int count = 3 * n + rows + n_tables * (1 + width);
+    comm_.broadcast(bytes_of(payload_, count), 0);
     auto in = payload_.begin();
-    received_.tokens.assign(in, in + n);
-    received_.positions.assign(in + n, in + 2 * n);
-    received_.slots.assign(in + 2 * n, in + 3 * n);
-    received_.logit_rows.assign(in + 3 * n, in + 3 * n + rows);
+    auto take = [&in](std::vector<int>& into, int k) {
+      into.assign(in, in + k);
+      in += k;
+    };
+    take(received_.tokens, n);
+    take(received_.positions, n);
+    take(received_.slots, n);
+    take(received_.logit_rows, rows);
+    take(received_.table_slots, n_tables);
+    take(received_.tables, n_tables * width);
+    received_.table_width = width;
     model_.forward(received_);
   }
 }

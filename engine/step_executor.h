@@ -1,8 +1,8 @@
 // StepExecutor: rank 0 schedules steps; every other rank runs what it is sent.
 //
 // Rank 0 calls run() for each step and stop() at the end; ranks != 0 sit in
-// serve() until stop(). Each step costs two broadcasts (a header, then the ids),
-// into buffers sized once, so the decode loop does not allocate.
+// serve() until stop(). Each step costs two broadcasts (a header, then the ids and
+// block tables), into buffers sized once, so the decode loop does not allocate.
 #pragma once
 
 #include <span>
@@ -28,13 +28,12 @@ class StepExecutor {
   void serve();
 
  private:
-  // Header: command, n_tokens, n_logit_rows.
-  void send_header(int command, int n_tokens, int n_logit_rows);
+  void send_header(int command, int n_tokens, int n_logit_rows, int n_tables, int table_width);
 
   LlamaModel& model_;
   ControlChannel& comm_;
-  std::vector<int> header_;   // (3)
-  std::vector<int> payload_;  // (3 * max_step_tokens + max_step_tokens)
+  std::vector<int> header_;   // command, tokens, logit rows, block tables, table width
+  std::vector<int> payload_;  // the step's ints: tokens, positions, slots, logit rows, tables
   StepBatch received_;
 };
 

@@ -4,6 +4,8 @@
 
 #include <cstddef>
 
+#include "kernels/kv_cache.h"
+
 namespace gs::kernels {
 
 // A batch of tokens, each attending causally to the cache of its own sequence.
@@ -16,7 +18,7 @@ struct AttentionBatch {
   float* out = nullptr;          // (n_tokens, n_q_heads, head_dim)
   const int* kv_of_q = nullptr;  // (n_q_heads): local KV head read by each query head;
                                  // non-decreasing, so a group's query heads are adjacent
-  const int* slots = nullptr;    // (n_tokens): cache slot of the token's sequence
+  BlockTables tables;            // where each token's sequence keeps its positions
   const int* lengths = nullptr;  // (n_tokens): positions attended to (token position + 1)
   float scale = 1.0f;            // 1/sqrt(head_dim)
 };

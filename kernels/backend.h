@@ -76,7 +76,7 @@ class Backend {
 // Sizes a backend must be ready for, known once the ShardPlan and cache are fixed.
 struct BackendLimits {
   int max_q_per_kv = 1;   // most query heads sharing one local KV head
-  int cache_capacity = 1; // positions per sequence
+  int cache_capacity = 1; // positions one sequence's block table covers at most
 };
 
 enum class BackendKind { reference, cpu, cuda };

@@ -18,6 +18,9 @@ void add_common_options(CLI::App& command, CommonOptions& o) {
   command.add_option("--max-seq-len", o.max_seq_len, "KV-cache positions per sequence (default: the model's)");
   command.add_option("--max-batch", o.max_batch, "sequences decoded together");
   command.add_option("--max-step-tokens", o.max_step_tokens, "tokens per forward step (prefill chunk)");
+  command.add_option("--kv-block-size", o.kv_block_size, "positions per KV-cache block, a multiple of 16 (default 16)");
+  command.add_option("--kv-cache-tokens", o.kv_cache_tokens,
+                     "positions each rank's KV cache holds (default: max batch x max sequence length)");
   command.add_flag("--verbose", o.verbose, "print the resolved config, the shard plan and throughput on rank 0 (stderr)");
 }
 
@@ -36,6 +39,8 @@ RunConfig resolve_run_config(const CommonOptions& o) {
   if (o.max_seq_len) config.runtime.max_seq_len = *o.max_seq_len;
   if (o.max_batch) config.runtime.max_batch = *o.max_batch;
   if (o.max_step_tokens) config.runtime.max_step_tokens = *o.max_step_tokens;
+  if (o.kv_block_size) config.runtime.kv_block_size = *o.kv_block_size;
+  if (o.kv_cache_tokens) config.runtime.kv_cache_tokens = *o.kv_cache_tokens;
   GS_CHECK(!config.model.path.empty(), "no model given: pass --model PATH or set model.path in --config");
   return config;
 }

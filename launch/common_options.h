@@ -25,6 +25,8 @@ struct CommonOptions {
   std::optional<int> max_seq_len;
   std::optional<int> max_batch;
   std::optional<int> max_step_tokens;
+  std::optional<int> kv_block_size;
+  std::optional<int> kv_cache_tokens;
   bool verbose = false;
 };
 

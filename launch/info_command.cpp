@@ -7,11 +7,20 @@
 
 #include "engine/checkpoint/weight_source.h"
 #include "launch/collective_phase.h"
+#include "launch/memory_budget.h"
 #include "parallel/shard_plan.h"
 
 namespace gs {
 
 namespace {
+
+// Positions of f32 KV cache a rank's share of this host's available memory holds
+// beside its f32 weights, in whole blocks of 16 (the paged cache's smallest block).
+std::int64_t kv_tokens_fit(const RankFootprint& f, int tp) {
+  const std::int64_t room = host_available_bytes() / tp - f.weight_bytes;
+  if (room <= 0 || f.kv_bytes_per_token <= 0) return 0;
+  return room / f.kv_bytes_per_token / 16 * 16;
+}
 
 std::string range_text(IndexRange r) {
   if (r.size() == 1) return std::to_string(r.begin);
@@ -41,7 +50,8 @@ nlohmann::json plan_json(const ShardPlan& plan) {
                      {"kv_replication", replication},
                      {"weight_bytes", f.weight_bytes},
                      {"replicated_weight_bytes", f.replicated_bytes},
-                     {"kv_bytes_per_token", f.kv_bytes_per_token}});
+                     {"kv_bytes_per_token", f.kv_bytes_per_token},
+                     {"kv_tokens_fit", kv_tokens_fit(f, plan.tp())}});
   }
   return {{"tp", plan.tp()}, {"strategy", strategy_name(plan.strategy())},
           {"max_kv_replication", plan.max_replication()}, {"notes", plan.notes()}, {"ranks", ranks}};
@@ -56,16 +66,19 @@ void print_table(const std::string& model, const ModelConfig& c, const ShardPlan
               c.qkv_bias ? ", q/k/v bias" : "");
   std::printf("plan tp %d, strategy %s, max KV replication %d\n", plan.tp(),
               strategy_name(plan.strategy()).c_str(), plan.max_replication());
-  std::printf("  %4s  %-11s  %-8s  %-6s  %-11s  %-11s  %13s  %15s\n", "rank", "query heads",
-              "KV heads", "repl.", "ffn cols", "vocab rows", "weight bytes", "KV bytes/token");
+  std::printf("  %4s  %-11s  %-8s  %-6s  %-11s  %-11s  %13s  %15s  %13s\n", "rank", "query heads",
+              "KV heads", "repl.", "ffn cols", "vocab rows", "weight bytes", "KV bytes/token", "KV tokens fit");
   for (const RankShard& r : plan.ranks()) {
     const RankFootprint f = plan.footprint(r.rank);
-    std::printf("  %4d  %-11s  %-8s  %-6d  %-11s  %-11s  %13lld  %15lld\n", r.rank,
+    std::printf("  %4d  %-11s  %-8s  %-6d  %-11s  %-11s  %13lld  %15lld  %13lld\n", r.rank,
                 (range_text(r.q_heads) + " (" + std::to_string(r.q_heads.size()) + ")").c_str(),
                 range_text(r.kv_heads).c_str(), plan.replication_of(r.kv_heads.begin),
                 range_text(r.ffn).c_str(), range_text(r.vocab).c_str(),
-                static_cast<long long>(f.weight_bytes), static_cast<long long>(f.kv_bytes_per_token));
+                static_cast<long long>(f.weight_bytes), static_cast<long long>(f.kv_bytes_per_token),
+                static_cast<long long>(kv_tokens_fit(f, plan.tp())));
   }
+  std::printf("  KV tokens fit: f32 KV positions beside f32 weights in 1/%d of the %lld bytes available on this host\n",
+              plan.tp(), static_cast<long long>(host_available_bytes()));
   for (const std::string& note : plan.notes()) std::printf("  note: %s\n", note.c_str());
 }
 

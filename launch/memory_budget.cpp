@@ -51,16 +51,18 @@ void check_rank_memory(const ShardPlan& plan, int rank, const ModelLimits& limit
   const std::int64_t weight_bytes =
       plan.footprint(rank, static_cast<int>(kernels::weight_type_size(weights))).weight_bytes;
   // The KV cache is f32 whatever the weights are stored as.
-  const std::int64_t kv_bytes = plan.footprint(rank).kv_bytes_per_token * limits.capacity * limits.slots;
+  const std::int64_t kv_positions = limits.pool_blocks() * limits.block_size;
+  const std::int64_t kv_bytes = plan.footprint(rank).kv_bytes_per_token * kv_positions;
   const std::int64_t needed = weight_bytes + kv_bytes;
   const std::int64_t share = available / ranks_on_host;
   GS_CHECK(needed <= share,
            "rank " << rank << " on " << host << " needs " << bytes_text(needed) << " (weights "
                    << bytes_text(weight_bytes) << " + KV cache " << bytes_text(kv_bytes) << " for "
-                   << limits.slots << (limits.slots == 1 ? " sequence x " : " sequences x ") << limits.capacity << " positions) but has "
+                   << kv_positions << " positions (" << limits.pool_blocks() << " blocks of " << limits.block_size
+                   << ")) but has "
                    << bytes_text(share) << " available (" << bytes_text(available) << " on the host for "
                    << ranks_on_host << (ranks_on_host == 1 ? " rank" : " ranks")
-                   << "); use more ranks or hosts, --weight-dtype bf16, or a smaller --max-seq-len or --max-batch");
+                   << "); use more ranks or hosts, --weight-dtype bf16, or a smaller --kv-cache-tokens, --max-seq-len or --max-batch");
 }
 
 }  // namespace gs

@@ -56,10 +56,16 @@ ModelLimits model_limits(const RunConfig::Runtime& runtime, const ModelConfig& m
   GS_CHECK(runtime.max_batch >= 1, "runtime.max_batch must be at least 1, got " << runtime.max_batch);
   GS_CHECK(runtime.max_step_tokens >= 1,
            "runtime.max_step_tokens must be at least 1, got " << runtime.max_step_tokens);
+  GS_CHECK(runtime.kv_block_size >= 16 && runtime.kv_block_size % 16 == 0,
+           "runtime.kv_block_size must be a positive multiple of 16 positions, got " << runtime.kv_block_size);
+  GS_CHECK(runtime.kv_cache_tokens >= 0,
+           "runtime.kv_cache_tokens must be 0 (room for every sequence) or positive, got " << runtime.kv_cache_tokens);
   ModelLimits limits;
   limits.capacity = runtime.max_seq_len > 0 ? runtime.max_seq_len : model.max_seq_len;
   limits.slots = std::clamp(sequences, 1, runtime.max_batch);
   limits.max_step_tokens = std::max(runtime.max_step_tokens, limits.slots);
+  limits.block_size = runtime.kv_block_size;
+  limits.kv_blocks = (runtime.kv_cache_tokens + limits.block_size - 1) / limits.block_size;
   return limits;
 }
 

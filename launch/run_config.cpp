@@ -74,6 +74,8 @@ void load_run_config(const std::filesystem::path& file, RunConfig& config) {
         {"max_seq_len", set(config.runtime.max_seq_len)},
         {"max_batch", set(config.runtime.max_batch)},
         {"max_step_tokens", set(config.runtime.max_step_tokens)},
+        {"kv_block_size", set(config.runtime.kv_block_size)},
+        {"kv_cache_tokens", set(config.runtime.kv_cache_tokens)},
         {"backend", set(config.runtime.backend)},
         {"device", set(config.runtime.device)},
         {"cuda_graphs", set(config.runtime.cuda_graphs)},
@@ -138,6 +140,8 @@ std::string run_config_to_yaml(const RunConfig& c) {
   out << YAML::Key << "max_seq_len" << YAML::Value << c.runtime.max_seq_len;
   out << YAML::Key << "max_batch" << YAML::Value << c.runtime.max_batch;
   out << YAML::Key << "max_step_tokens" << YAML::Value << c.runtime.max_step_tokens;
+  out << YAML::Key << "kv_block_size" << YAML::Value << c.runtime.kv_block_size;
+  out << YAML::Key << "kv_cache_tokens" << YAML::Value << c.runtime.kv_cache_tokens;
   out << YAML::Key << "backend" << YAML::Value << c.runtime.backend;
   out << YAML::Key << "device" << YAML::Value << c.runtime.device;
   out << YAML::Key << "cuda_graphs" << YAML::Value << c.runtime.cuda_graphs;

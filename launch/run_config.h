@@ -25,6 +25,8 @@ struct RunConfig {
     int max_seq_len = 0;        // KV-cache positions per sequence; 0 = the model's
     int max_batch = 8;          // sequences decoded together (KV-cache slots)
     int max_step_tokens = 256;  // tokens per forward step; longer prompts prefill in chunks
+    int kv_block_size = 16;     // positions per KV-cache block (a multiple of 16)
+    int kv_cache_tokens = 0;    // positions each rank's KV cache holds; 0 = max_batch x max_seq_len
     std::string backend = "cpu";  // cpu | reference | cuda
     int device = -1;  // cuda: the GPU; -1 = the rank's index on its host modulo the visible GPUs
     bool cuda_graphs = false;

@@ -115,8 +115,7 @@ int run_serve(const ServeOptions& o, ControlChannel& comm) {
   stop_ids.push_back(built.model->config().bos_id);
   SchedulerOptions scheduling;
   scheduling.max_waiting = config.server.max_queue;
-  // Prefix caching stays off while the model keeps each sequence in its own
-  // contiguous slot: a block shared by hash would hold no KV there.
+  scheduling.prefix_caching = true;
   Scheduler scheduler(executor, stop_ids, scheduling);
   const int port = bound.port;
   serve::ApiServer server(std::move(bound), scheduler, *tokenizer, defaults, settings);

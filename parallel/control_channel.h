@@ -20,6 +20,10 @@ class ControlChannel {
   virtual std::string host() const = 0;
 
   virtual void broadcast(std::span<std::byte> data, int root) = 0;
+  // A broadcast the root may send much later (a server's next step, after minutes
+  // without requests): the other ranks wait for it without keeping a core busy.
+  // Every rank must call this one, not broadcast(), for the same message.
+  virtual void await_broadcast(std::span<std::byte> data, int root) { broadcast(data, root); }
   // out (size() * local.size()) = every rank's `local`, in rank order.
   virtual void all_gather(std::span<const std::byte> local, std::span<std::byte> out) = 0;
   virtual void barrier() = 0;

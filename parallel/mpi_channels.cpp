@@ -1,7 +1,9 @@
 #include "parallel/mpi_channels.h"
 
+#include <chrono>
 #include <cstdlib>
 #include <numeric>
+#include <thread>
 #include <vector>
 
 #include "kernels/check.h"
@@ -58,6 +60,22 @@ std::string MpiControlChannel::host() const {
 
 void MpiControlChannel::broadcast(std::span<std::byte> data, int root) {
   check_mpi(MPI_Bcast(data.data(), static_cast<int>(data.size()), MPI_BYTE, root, comm_), "Bcast");
+}
+
+void MpiControlChannel::await_broadcast(std::span<std::byte> data, int root) {
+  using Clock = std::chrono::steady_clock;
+  MPI_Request request;
+  check_mpi(MPI_Ibcast(data.data(), static_cast<int>(data.size()), MPI_BYTE, root, comm_, &request), "Ibcast");
+  const auto start = Clock::now();
+  auto nap = std::chrono::microseconds(50);
+  for (;;) {
+    int done = 0;
+    check_mpi(MPI_Test(&request, &done, MPI_STATUS_IGNORE), "Test");
+    if (done) return;
+    if (Clock::now() - start < std::chrono::milliseconds(2)) continue;
+    std::this_thread::sleep_for(nap);
+    nap = std::min(2 * nap, std::chrono::microseconds(1000));
+  }
 }
 
 void MpiControlChannel::all_gather(std::span<const std::byte> local, std::span<std::byte> out) {

@@ -34,6 +34,10 @@ class MpiControlChannel : public ControlChannel {
   std::string host() const override;
 
   void broadcast(std::span<std::byte> data, int root) override;
+  // A non-blocking broadcast, polled: briefly back to back (the next step's header
+  // usually follows within microseconds), then with sleeps that grow to a
+  // millisecond. Open MPI's blocking wait spins a core at 100 % however long it waits.
+  void await_broadcast(std::span<std::byte> data, int root) override;
   void all_gather(std::span<const std::byte> local, std::span<std::byte> out) override;
   void barrier() override;
 

@@ -205,6 +205,10 @@ DecodeCost decode_cost(const PlannerModel& model, const HardwareProfile& hw, con
     rc.replicated_weight_bytes = v.replicated * bpv;
     rc.kv_bytes_per_token = plan.footprint(r, bpv).kv_bytes_per_token;
     rc.kv_cache_bytes = positions * rc.kv_bytes_per_token;
+    if (hw.memory_gb > 0 && rc.kv_bytes_per_token > 0) {
+      const double room = std::max(0.0, hw.memory_gb * 1e9 - static_cast<double>(rc.weight_bytes));
+      rc.kv_tokens_fit = static_cast<std::int64_t>(room / static_cast<double>(rc.kv_bytes_per_token)) / 16 * 16;
+    }
     rc.step_bytes = v.step_weights * bpv + rc.kv_cache_bytes;
     rc.step_flops = 2.0 * s.batch * static_cast<double>(v.matmul) +
                     4.0 * m.head_dim * rc.shard.q_heads.size() * static_cast<double>(v.attended) * s.batch;

@@ -56,6 +56,9 @@ struct RankCost {
   std::int64_t replicated_weight_bytes = 0;  // part every rank holds: embedding, norms (T5: bias tables)
   std::int64_t kv_bytes_per_token = 0;       // K and V of one position, all decoder layers
   std::int64_t kv_cache_bytes = 0;           // batch x context (+ batch x encoder context)
+  // Positions of KV cache the device's memory holds beside the weights, in whole
+  // blocks of 16 (the engine's paged cache); -1 when the profile has no capacity.
+  std::int64_t kv_tokens_fit = -1;
   std::int64_t step_bytes = 0;               // read by one step: decode-path weights and KV cache
   double step_flops = 0;
   double memory_s = 0;

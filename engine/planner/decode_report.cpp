@@ -103,6 +103,7 @@ json rank_json(const RankCost& r) {
           {"replicated_weight_bytes", r.replicated_weight_bytes},
           {"kv_bytes_per_token", r.kv_bytes_per_token},
           {"kv_cache_bytes", r.kv_cache_bytes},
+          {"kv_tokens_fit", r.kv_tokens_fit},
           {"step_bytes", r.step_bytes},
           {"step_flops", r.step_flops},
           {"memory_s", r.memory_s},
@@ -191,6 +192,13 @@ std::string decode_cost_table(const PlanReport& r, const DecodeCost& c) {
   out += format("\nKV bytes per token on rank 0: %s; every rank also holds %s of replicated embedding and norms\n",
                 bytes_text(c.ranks.front().kv_bytes_per_token).c_str(),
                 bytes_text(c.ranks.front().replicated_weight_bytes).c_str());
+  if (c.ranks.front().kv_tokens_fit >= 0) {
+    std::int64_t fewest = c.ranks.front().kv_tokens_fit;
+    for (const RankCost& rc : c.ranks) fewest = std::min(fewest, rc.kv_tokens_fit);
+    out += format("KV cache room: %lld tokens per rank (the fullest rank's memory beside its weights, "
+                  "in blocks of 16)\n",
+                  static_cast<long long>(fewest));
+  }
   out += format("KV replication: each KV head on at most %d rank%s; the extra copies waste %s of K/V weights "
                 "and %s of KV cache over all ranks\n",
                 c.max_kv_replication, c.max_kv_replication == 1 ? "" : "s", bytes_text(c.wasted_weight_bytes).c_str(),

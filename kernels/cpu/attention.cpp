@@ -114,29 +114,20 @@ void score_tile(const float* q, int d, const float* tile, float* out, std::size_
 }
 
 // Scores (group, stride) of every query head q (group, D) against positions
-// [0, len) of one KV head's keys k: each tile is read from memory once, and from
-// L1 by each chunk of up to 8 heads.
+// [0, len) of one KV head's keys, which lie in `blocks` (the sequence's block table):
+// each tile is read from memory once, and from L1 by each chunk of up to 8 heads.
 template <int kD>
-void score_keys(const float* q, const float* k, float* scores, std::size_t stride,
-                const KvCacheView& kv, int group, int len, float scale) {
+void score_keys(const float* q, const KvCacheView& kv, const int* blocks, int kv_head, float* scores,
+                std::size_t stride, int group, int len, float scale) {
   constexpr int T = KvCacheView::kKeyTile;
   const int D = kD ? kD : kv.head_dim;
   for (int j = 0; j < len; j += T) {
     const int valid = std::min(T, len - j);
-    float* dst = scores + j;
-    if (kv.capacity - j < T) {
-      // The head's last tile is narrower than 16 (capacity % 16 positions).
-      for (int g = 0; g < group; ++g)
-        for (int r = 0; r < valid; ++r) {
-          float dot = 0.0f;
-          for (int i = 0; i < D; ++i) dot += q[g * D + i] * k[kv.key_index(j + r, i)];
-          dst[g * stride + r] = scale * dot;
-        }
-      continue;
-    }
-    const float* tile = k + std::size_t(j) * D;
+    const float* tile = kv.k + kv.block_offset(blocks[j / kv.block_size], kv_head) +
+                        kv.key_index(j % kv.block_size, 0);
     for (int g = 0; g < group; g += 8)
-      score_tile<kD>(q + g * D, D, tile, dst + g * stride, stride, std::min(8, group - g), valid, scale);
+      score_tile<kD>(q + g * D, D, tile, scores + j + g * stride, stride, std::min(8, group - g), valid,
+                     scale);
   }
 }
 
@@ -184,38 +175,46 @@ void add_values_any(float* o, const float* p, const float* v, int j0, int j1, in
 }
 
 // One KV head's attention for `group` query heads of one token over positions
-// [0, len). kD is the head dim when known at compile time (the loops then unroll),
-// else 0. q, out: (group, D); k, v: this head's keys and values (KvCacheView);
-// scratch: (group, capacity) scores, then (group) inverse softmax sums.
+// [0, len) of its sequence, whose cache blocks are `blocks`. kD is the head dim when
+// known at compile time (the loops then unroll), else 0. q, out: (group, D);
+// scratch: (group, stride) scores, then (group) inverse softmax sums; stride >= len.
 template <int kD>
-void attend_group(const float* q, const float* k, const float* v, float* out, float* scratch,
-                  const KvCacheView& kv, int group, int len, float scale) {
+void attend_group(const float* q, const KvCacheView& kv, const int* blocks, int kv_head, float* out,
+                  float* scratch, std::size_t stride, int group, int len, float scale) {
   const int D = kD ? kD : kv.head_dim;
-  const std::size_t capacity = kv.capacity;
   float* scores = scratch;
-  float* inv_sums = scratch + group * capacity;
+  float* inv_sums = scratch + group * stride;
 
-  score_keys<kD>(q, k, scores, capacity, kv, group, len, scale);
+  score_keys<kD>(q, kv, blocks, kv_head, scores, stride, group, len, scale);
 
   // Unnormalised softmax; each output row is divided by its sum at the end.
   for (int g = 0; g < group; ++g) {
-    inv_sums[g] = softmax_unnormalised(scores + g * capacity, len);
+    inv_sums[g] = softmax_unnormalised(scores + g * stride, len);
     std::fill(out + g * D, out + (g + 1) * D, 0.0f);
   }
 
   // Values: a block of rows stays in L1 while the group's heads add their shares.
+  // Rows are added in position order whatever the block size, so the result does
+  // not depend on how the sequence is paged.
   for (int j0 = 0; j0 < len; j0 += kValueBlock) {
     const int j1 = std::min(len, j0 + kValueBlock);
-    if constexpr (kD % 16 == 0 && kD > 0) {
-      constexpr int kHeads = std::max(1, 256 / kD);
-      for (int g = 0; g < group; g += kHeads)
-        add_values_fixed<kD / 16, kHeads>(out + g * D, scores + g * capacity, capacity, v, j0, j1,
-                                          std::min(kHeads, group - g));
-    } else {
-      for (int g = 0; g < group; ++g)
-        for (int c = 0; c < D; c += 16)
-          add_values_any(out + g * D + c, scores + g * capacity, v + c, j0, j1, D,
-                         std::min(16, D - c));
+    for (int begin = j0; begin < j1;) {
+      const int first = begin / kv.block_size * kv.block_size;  // the cache block's first position
+      const int end = std::min(j1, first + kv.block_size);
+      const float* v = kv.v + kv.block_offset(blocks[begin / kv.block_size], kv_head);
+      const float* p = scores + first;  // p[j - first] weighs row j - first of v
+      if constexpr (kD % 16 == 0 && kD > 0) {
+        constexpr int kHeads = std::max(1, 256 / kD);
+        for (int g = 0; g < group; g += kHeads)
+          add_values_fixed<kD / 16, kHeads>(out + g * D, p + g * stride, stride, v, begin - first,
+                                            end - first, std::min(kHeads, group - g));
+      } else {
+        for (int g = 0; g < group; ++g)
+          for (int c = 0; c < D; c += 16)
+            add_values_any(out + g * D + c, p + g * stride, v + c, begin - first, end - first, D,
+                           std::min(16, D - c));
+      }
+      begin = end;
     }
   }
   for (int g = 0; g < group; ++g) {
@@ -234,7 +233,9 @@ std::size_t gqa_attention_scratch_floats(int max_q_per_kv, int capacity) {
 void gqa_attention(const AttentionBatch& batch, const KvCacheView& kv, std::span<float> scratch) {
   check_attention(batch, kv);
   const int team = threads();
-  const std::size_t per_thread = std::size_t(max_group_size(batch)) * (kv.capacity + 1);
+  // Scores of one head: as many as a block table's positions.
+  const std::size_t stride = std::size_t(batch.tables.width) * kv.block_size;
+  const std::size_t per_thread = std::size_t(max_group_size(batch)) * (stride + 1);
   GS_CHECK(scratch.size() >= team * per_thread,
            "attention: scratch holds " << scratch.size() << " floats but " << team
                                        << " threads need " << team * per_thread
@@ -251,10 +252,9 @@ void gqa_attention(const AttentionBatch& batch, const KvCacheView& kv, std::span
     const auto [first, last] = std::equal_range(batch.kv_of_q, batch.kv_of_q + n_heads, kv_head);
     if (first == last) return;  // a cached KV head no local query head reads
     const std::size_t head0 = std::size_t(t) * n_heads + (first - batch.kv_of_q);
-    const std::size_t offset = kv.head_offset(batch.slots[t], kv_head);
-    attend(batch.q + head0 * d, kv.k + offset, kv.v + offset, batch.out + head0 * d,
-           scratch.data() + thread * per_thread, kv, int(last - first), batch.lengths[t],
-           batch.scale);
+    const int* blocks = batch.tables.blocks + std::size_t(batch.tables.row[t]) * batch.tables.width;
+    attend(batch.q + head0 * d, kv, blocks, kv_head, batch.out + head0 * d,
+           scratch.data() + thread * per_thread, stride, int(last - first), batch.lengths[t], batch.scale);
   };
   parallel_for(tasks, 1, [&](int begin, int end, int thread) {
     for (int task = begin; task < end; ++task) run_task(task, thread);

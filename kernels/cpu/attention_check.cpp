@@ -12,10 +12,10 @@ void check_attention(const AttentionBatch& batch, const KvCacheView& kv) {
                                                            << batch.n_q_heads << ")");
   GS_CHECK(batch.head_dim == kv.head_dim,
            "attention: query head_dim " << batch.head_dim << " != cache head_dim " << kv.head_dim);
-  GS_CHECK(kv.n_kv_heads > 0 && kv.capacity > 0 && kv.head_dim > 0,
-           "attention: bad cache shape (n_kv_heads " << kv.n_kv_heads << ", capacity "
-                                                     << kv.capacity << ", head_dim " << kv.head_dim
-                                                     << ")");
+  GS_CHECK(kv.n_kv_heads > 0 && kv.n_blocks > 0 && kv.block_size > 0 && kv.head_dim > 0,
+           "attention: bad cache shape (n_kv_heads " << kv.n_kv_heads << ", " << kv.n_blocks
+                                                     << " blocks of " << kv.block_size << ", head_dim "
+                                                     << kv.head_dim << ")");
   for (int h = 0; h < batch.n_q_heads; ++h) {
     const int kv_head = batch.kv_of_q[h];
     GS_CHECK(kv_head >= 0 && kv_head < kv.n_kv_heads,
@@ -24,11 +24,18 @@ void check_attention(const AttentionBatch& batch, const KvCacheView& kv) {
     GS_CHECK(h == 0 || kv_head >= batch.kv_of_q[h - 1],
              "attention: kv_of_q must be non-decreasing (query head " << h << ")");
   }
+  const BlockTables& tables = batch.tables;
   for (int t = 0; t < batch.n_tokens; ++t) {
-    GS_CHECK(batch.slots[t] >= 0, "attention: token " << t << " has slot " << batch.slots[t]);
-    GS_CHECK(batch.lengths[t] >= 1 && batch.lengths[t] <= kv.capacity,
-             "attention: token " << t << " attends to " << batch.lengths[t]
-                                 << " positions; the cache holds 1.." << kv.capacity);
+    const int len = batch.lengths[t];
+    GS_CHECK(tables.row[t] >= 0, "attention: token " << t << " has block table row " << tables.row[t]);
+    GS_CHECK(len >= 1 && (len + kv.block_size - 1) / kv.block_size <= tables.width,
+             "attention: token " << t << " attends to " << len << " positions; its block table holds "
+                                 << tables.width << " blocks of " << kv.block_size);
+    for (int j = 0; j < len; j += kv.block_size) {
+      const int block = tables.block_of(t, j, kv.block_size);
+      GS_CHECK(block >= 0 && block < kv.n_blocks, "attention: token " << t << " reads block " << block
+                                                                      << " of a pool of " << kv.n_blocks);
+    }
   }
 }
 

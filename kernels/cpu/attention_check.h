@@ -8,8 +8,8 @@
 namespace gs::kernels {
 
 // Throws gs::Error unless batch and kv agree on shapes, kv_of_q is non-decreasing
-// and within the local KV heads, and every token reads 1..capacity positions of a
-// valid slot.
+// and within the local KV heads, and every token reads at least one position, all
+// of them in blocks of the pool that its block table lists.
 void check_attention(const AttentionBatch& batch, const KvCacheView& kv);
 
 // Most query heads that share one KV head (the longest run in kv_of_q).

@@ -34,8 +34,8 @@ void swiglu(const float* gate, const float* up, float* out, std::size_t n);
 void add(float* y, const float* x, std::size_t n);
 
 // Floats of scratch gqa_attention needs for at most max_q_per_kv query heads per
-// KV head and cache capacity, with the current thread count: per thread, a score
-// per position and a softmax sum for each query head.
+// KV head and block tables of at most `capacity` positions, with the current thread
+// count: per thread, a score per position and a softmax sum for each query head.
 std::size_t gqa_attention_scratch_floats(int max_q_per_kv, int capacity);
 
 // GQA attention that streams each cached K/V head once for all query heads of its

@@ -79,14 +79,14 @@ void gqa_attention(const AttentionBatch& batch, const KvCacheView& kv) {
     const int len = batch.lengths[t];
     p.resize(len);
     for (int h = 0; h < batch.n_q_heads; ++h) {
-      const std::size_t head = kv.head_offset(batch.slots[t], batch.kv_of_q[h]);
-      const float* k = kv.k + head;  // as KvCacheView::key_index
-      const float* v = kv.v + head;  // (capacity, head_dim)
+      // Position j of the sequence: row j % block_size of its (j / block_size)-th block.
+      auto at = [&](int j) { return kv.block_offset(batch.tables.block_of(t, j, kv.block_size), batch.kv_of_q[h]); };
       const float* q = batch.q + (std::size_t(t) * batch.n_q_heads + h) * d;
       double max = -INFINITY;
       for (int j = 0; j < len; ++j) {
+        const float* k = kv.k + at(j);  // as KvCacheView::key_index
         double s = 0.0;
-        for (int i = 0; i < d; ++i) s += double(q[i]) * k[kv.key_index(j, i)];
+        for (int i = 0; i < d; ++i) s += double(q[i]) * k[kv.key_index(j % kv.block_size, i)];
         p[j] = batch.scale * s;
         max = std::max(max, p[j]);
       }
@@ -94,7 +94,7 @@ void gqa_attention(const AttentionBatch& batch, const KvCacheView& kv) {
       for (int j = 0; j < len; ++j) sum += p[j] = std::exp(p[j] - max);
       std::fill(acc.begin(), acc.end(), 0.0);
       for (int j = 0; j < len; ++j)
-        for (int i = 0; i < d; ++i) acc[i] += p[j] * v[std::size_t(j) * d + i];
+        for (int i = 0; i < d; ++i) acc[i] += p[j] * kv.v[at(j) + std::size_t(j % kv.block_size) * d + i];
       float* o = batch.out + (std::size_t(t) * batch.n_q_heads + h) * d;
       for (int i = 0; i < d; ++i) o[i] = float(acc[i] / sum);
     }

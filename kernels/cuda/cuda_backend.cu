@@ -23,12 +23,12 @@ class CudaKvCache final : public KvCache {
   std::int64_t bytes() const override { return static_cast<std::int64_t>(k_.bytes() + v_.bytes()); }
   DeviceKv layer(int l) const {
     const KvCacheShape& s = shape();
-    const std::size_t floats = static_cast<std::size_t>(s.slots) * s.n_kv_heads * s.capacity * s.head_dim;
-    return {k_.as<float>() + l * floats, v_.as<float>() + l * floats, s.n_kv_heads, s.capacity, s.head_dim};
+    const std::size_t floats = static_cast<std::size_t>(s.positions()) * s.n_kv_heads * s.head_dim;
+    return {k_.as<float>() + l * floats, v_.as<float>() + l * floats, s.n_kv_heads, s.block_size, s.head_dim};
   }
 
  private:
-  Buffer k_, v_;  // (layers, slots, n_kv_heads, capacity, head_dim)
+  Buffer k_, v_;  // (layers, n_blocks, n_kv_heads, block_size, head_dim)
 };
 
 class CudaBackend final : public Backend {
@@ -130,13 +130,12 @@ class CudaBackend final : public Backend {
   void add(float* y, const float* x, std::size_t n) override { cuda::add(y, x, n, stream_); }
 
   std::unique_ptr<KvCache> make_kv_cache(const KvCacheShape& shape) override {
-    const std::size_t bytes = static_cast<std::size_t>(shape.n_layers) * shape.slots * shape.n_kv_heads *
-                              shape.capacity * shape.head_dim * sizeof(float);
+    const std::size_t bytes = static_cast<std::size_t>(shape.n_layers) * shape.positions() * shape.n_kv_heads *
+                              shape.head_dim * sizeof(float);
     return std::make_unique<CudaKvCache>(shape, allocate(bytes), allocate(bytes));
   }
   void store_kv(KvCache& cache, int layer, const KvRows& rows) override {
-    cuda::store_kv(own(cache).layer(layer), cache.shape().slots, rows.n_tokens, rows.k, rows.v, rows.slots,
-                   rows.positions, stream_);
+    cuda::store_kv(own(cache).layer(layer), rows.n_tokens, rows.k, rows.v, rows.tables, rows.positions, stream_);
   }
   // The first step of a shape runs directly (buffers grow then, outside any
   // recording); the second is recorded as a graph; later ones replay it.
@@ -166,9 +165,10 @@ class CudaBackend final : public Backend {
 
   void attention(const AttentionBatch& batch, const KvCache& cache, int layer) override {
     const std::size_t needed =
-        attention_partial_floats(batch.n_tokens, batch.n_q_heads, batch.head_dim, cache.shape().capacity);
+        attention_partial_floats(batch.n_tokens, batch.n_q_heads, batch.head_dim, limits_.cache_capacity);
     if (partial_.bytes() < needed * sizeof(float)) partial_ = allocate(needed * sizeof(float));
-    cuda::gqa_attention(batch, own(cache).layer(layer), limits_.max_q_per_kv, partial_.as<float>(), stream_);
+    cuda::gqa_attention(batch, own(cache).layer(layer), limits_.max_q_per_kv, limits_.cache_capacity,
+                        partial_.as<float>(), stream_);
   }
 
  private:

@@ -98,13 +98,18 @@ __global__ void gather_rows_kernel(const float* x, int cols, const int* rows, fl
   for (int c = threadIdx.x; c < cols; c += blockDim.x) dst[c] = src[c];
 }
 
+// Offset of position j of token t's sequence in KV head h's rows (DeviceKv layout).
+__device__ std::size_t kv_row(const DeviceKv& kv, const BlockTables& tables, int t, int h, int j) {
+  const int block = tables.blocks[static_cast<std::size_t>(tables.row[t]) * tables.width + j / kv.block_size];
+  return ((static_cast<std::size_t>(block) * kv.n_kv_heads + h) * kv.block_size + j % kv.block_size) * kv.head_dim;
+}
+
 // grid (n_tokens, n_kv_heads), a thread per element of the head.
-__global__ void store_kv_kernel(DeviceKv kv, const float* k, const float* v, const int* slots,
+__global__ void store_kv_kernel(DeviceKv kv, const float* k, const float* v, BlockTables tables,
                                 const int* positions) {
   const int t = blockIdx.x, h = blockIdx.y;
   const std::size_t src = (static_cast<std::size_t>(t) * kv.n_kv_heads + h) * kv.head_dim;
-  const std::size_t dst =
-      ((static_cast<std::size_t>(slots[t]) * kv.n_kv_heads + h) * kv.capacity + positions[t]) * kv.head_dim;
+  const std::size_t dst = kv_row(kv, tables, t, h, positions[t]);
   for (int d = threadIdx.x; d < kv.head_dim; d += blockDim.x) {
     kv.k[dst + d] = k[src + d];
     kv.v[dst + d] = v[src + d];
@@ -149,10 +154,9 @@ __global__ void attention_chunk_kernel(AttentionBatch b, DeviceKv kv, float* par
   for (int i = threadIdx.x; i < group * D; i += blockDim.x) q_s[i] = q[i] * b.scale;
   __syncthreads();
 
-  const std::size_t head = (static_cast<std::size_t>(b.slots[t]) * kv.n_kv_heads + h) * kv.capacity;
   // Scores: a warp per position reads the key once and scores every query head of the group.
   for (int j = begin + warp; j < end; j += kAttentionWarps) {
-    const float* key = kv.k + (head + j) * D;
+    const float* key = kv.k + kv_row(kv, b.tables, t, h, j);
     float k_reg[kMaxHeadDim / kWarp];
 #pragma unroll
     for (int r = 0; r < kMaxHeadDim / kWarp; ++r) {
@@ -196,7 +200,7 @@ __global__ void attention_chunk_kernel(AttentionBatch b, DeviceKv kv, float* par
   for (int i = threadIdx.x; i < group * D; i += blockDim.x) {
     const int g = i / D, d = i % D;
     float acc = 0.0f;
-    for (int j = begin; j < end; ++j) acc += s_s[g * kChunk + (j - begin)] * kv.v[(head + j) * D + d];
+    for (int j = begin; j < end; ++j) acc += s_s[g * kChunk + (j - begin)] * kv.v[kv_row(kv, b.tables, t, h, j) + d];
     partial_out(partial, t, q0 + g, z, b.n_q_heads, chunks, D)[d] = acc;
   }
 }
@@ -272,10 +276,10 @@ void gather_rows(const float* x, int cols, const int* rows, int n, float* out, c
   check_launch();
 }
 
-void store_kv(const DeviceKv& kv, int slots, int n_tokens, const float* k, const float* v, const int* token_slots,
+void store_kv(const DeviceKv& kv, int n_tokens, const float* k, const float* v, const BlockTables& tables,
               const int* positions, cudaStream_t stream) {
   if (n_tokens == 0 || kv.n_kv_heads == 0) return;
-  store_kv_kernel<<<dim3(n_tokens, kv.n_kv_heads), kWarp * 4, 0, stream>>>(kv, k, v, token_slots, positions);
+  store_kv_kernel<<<dim3(n_tokens, kv.n_kv_heads), kWarp * 4, 0, stream>>>(kv, k, v, tables, positions);
   check_launch();
 }
 
@@ -283,13 +287,13 @@ std::size_t attention_partial_floats(int n_tokens, int n_q_heads, int head_dim, 
   return static_cast<std::size_t>(n_tokens) * n_q_heads * chunks_for(capacity) * (head_dim + 2);
 }
 
-void gqa_attention(const AttentionBatch& batch, const DeviceKv& kv, int max_q_per_kv, float* partial,
-                   cudaStream_t stream) {
+void gqa_attention(const AttentionBatch& batch, const DeviceKv& kv, int max_q_per_kv, int capacity,
+                   float* partial, cudaStream_t stream) {
   GS_CHECK(batch.head_dim == kv.head_dim && batch.head_dim <= kMaxHeadDim,
            "CUDA attention: head_dim " << batch.head_dim << " (cache " << kv.head_dim << ", at most "
                                        << kMaxHeadDim << ")");
   if (batch.n_tokens == 0 || kv.n_kv_heads == 0) return;
-  const int chunks = chunks_for(kv.capacity);
+  const int chunks = chunks_for(capacity);
   const std::size_t shared = static_cast<std::size_t>(max_q_per_kv) * (batch.head_dim + kChunk) * sizeof(float);
   if (shared > 48 * 1024)
     GS_CUDA_CHECK(cudaFuncSetAttribute(attention_chunk_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,

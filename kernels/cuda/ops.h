@@ -24,22 +24,23 @@ void f32_to_bf16(const float* x, std::uint16_t* y, std::size_t n, cudaStream_t s
 void embed(const void* table, bool is_bf16, int cols, const int* tokens, int n, float* x, cudaStream_t stream);
 void gather_rows(const float* x, int cols, const int* rows, int n, float* out, cudaStream_t stream);
 
-// The CUDA KV layout: k and v each (slots, n_kv_heads, capacity, head_dim), f32,
-// a row per position, so a warp reads one position's key coalesced.
+// The CUDA KV layout: k and v each (n_blocks, n_kv_heads, block_size, head_dim),
+// f32, a row per position, so a warp reads one position's key coalesced.
 struct DeviceKv {
   float* k = nullptr;
   float* v = nullptr;
-  int n_kv_heads = 0, capacity = 0, head_dim = 0;
+  int n_kv_heads = 0, block_size = 0, head_dim = 0;
 };
-void store_kv(const DeviceKv& kv, int slots, int n_tokens, const float* k, const float* v, const int* token_slots,
+void store_kv(const DeviceKv& kv, int n_tokens, const float* k, const float* v, const BlockTables& tables,
               const int* positions, cudaStream_t stream);
 
 // Split-context GQA attention (flash-decoding): one block per (token, KV head,
 // chunk of positions) reads each cached K/V row of its chunk once for all query
 // heads of the group; a second kernel merges the chunks exactly (log-sum-exp).
 // partial: at least attention_partial_floats(...) floats of device scratch.
+// capacity: the most positions a token attends to (the backend's cache_capacity).
 std::size_t attention_partial_floats(int n_tokens, int n_q_heads, int head_dim, int capacity);
-void gqa_attention(const AttentionBatch& batch, const DeviceKv& kv, int max_q_per_kv, float* partial,
-                   cudaStream_t stream);
+void gqa_attention(const AttentionBatch& batch, const DeviceKv& kv, int max_q_per_kv, int capacity,
+                   float* partial, cudaStream_t stream);
 
 }  // namespace gs::kernels::cuda

@@ -79,7 +79,8 @@ const DecodeCase kCase{2, 20};
 const DecodeSettings kSettings{4, 1, 2, 3};
 
 TEST(DecodeBenchmark, KvBytesPerRankFollowTheGroupsEachRankHolds) {
-  const std::int64_t positions = std::int64_t{kCase.batch} * (kCase.context + kSettings.gen_tokens);
+  // Each sequence's positions in whole KV-cache blocks of 16.
+  const std::int64_t positions = std::int64_t{kCase.batch} * ((kCase.context + kSettings.gen_tokens + 15) / 16 * 16);
   std::map<int, std::int64_t> group_kv;
   for (int groups : {1, 2, 4, 8}) {
     for (ShardStrategy strategy : {ShardStrategy::group, ShardStrategy::replicate}) {

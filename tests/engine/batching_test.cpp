@@ -12,10 +12,12 @@ namespace {
 
 std::vector<Completion> generate(const WeightSource& source, MpiChannels& comm,
                                  const std::vector<std::vector<int>>& prompts,
-                                 const GenerationOptions& options, int slots, int step_tokens) {
+                                 const GenerationOptions& options, int slots, int step_tokens, int kv_blocks = 0) {
   const ShardPlan plan = ShardPlan::make(source.config().shape(), comm.size(), ShardStrategy::group);
-  const std::unique_ptr<LlamaModel> model = LlamaModel::load(
-      source, plan, comm.tensors, {slots, source.config().max_seq_len, step_tokens}, kernels::BackendKind::cpu);
+  ModelLimits limits{slots, source.config().max_seq_len, step_tokens};
+  limits.kv_blocks = kv_blocks;
+  const std::unique_ptr<LlamaModel> model =
+      LlamaModel::load(source, plan, comm.tensors, limits, kernels::BackendKind::cpu);
   StepExecutor executor(*model, comm);
   if (comm.rank() != 0) {
     executor.serve();
@@ -55,6 +57,18 @@ TEST_F(Generation, BatchedPromptsEqualPromptsAlone) {
     EXPECT_EQ(batched[i].tokens, alone[i].tokens) << "prompt " << i;
     EXPECT_EQ(batched[i].tokens.size(), 10u);
   }
+}
+
+TEST_F(Generation, APromptWaitsWhileTheKvPoolLacksItsBlocks) {
+  MpiChannels world(MPI_COMM_WORLD);
+  GenerationOptions options;
+  options.max_tokens = 10;
+  // Three slots but two blocks of 16: the first two prompts (14 and 12 positions)
+  // take one block each, the third (19 positions, two blocks) waits for both.
+  const std::vector<Completion> pooled = generate(*source_, world, prompts_, options, 3, 16, 2);
+  const std::vector<Completion> roomy = generate(*source_, world, prompts_, options, 3, 16);
+  if (world.rank() != 0) return;
+  for (std::size_t i = 0; i < prompts_.size(); ++i) EXPECT_EQ(pooled[i].tokens, roomy[i].tokens) << "prompt " << i;
 }
 
 TEST_F(Generation, SeededSamplingIsTheSameAtEveryTp) {

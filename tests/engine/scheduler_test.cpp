@@ -32,17 +32,21 @@ struct ScheduledRun {
 };
 
 ScheduledRun run_scheduled(const WeightSource& source, MpiChannels& comm, const std::vector<std::vector<int>>& prompts,
-        const SchedulerOptions& options, int slots, int step_tokens, const SamplingParams& sampling = {},
-        int max_tokens = 12, int cancel_after = -1) {
+        int kv_blocks, int slots, int step_tokens, const SamplingParams& sampling = {},
+        int max_tokens = 12, int cancel_after = -1, bool prefix_caching = false) {
   const ShardPlan plan = ShardPlan::make(source.config().shape(), comm.size(), ShardStrategy::group);
+  ModelLimits limits{slots, 64, step_tokens};
+  limits.kv_blocks = kv_blocks;  // 0: every slot at full length
   const std::unique_ptr<LlamaModel> model =
-      LlamaModel::load(source, plan, comm.tensors, {slots, 64, step_tokens}, kernels::BackendKind::cpu);
+      LlamaModel::load(source, plan, comm.tensors, limits, kernels::BackendKind::cpu);
   StepExecutor executor(*model, comm);
   ScheduledRun out;
   if (comm.rank() != 0) {
     executor.serve();
     return out;
   }
+  SchedulerOptions options;
+  options.prefix_caching = prefix_caching;
   Scheduler scheduler(executor, {}, options);
   scheduler.set_step_observer([&](const StepRecord&) {
     out.most_running = std::max(out.most_running, scheduler.state().running);
@@ -84,7 +88,7 @@ class Scheduling : public ::testing::Test {
     // The truth: each prompt alone, one slot, the whole prompt in one step (rank 0 only).
     if (rank == 0)
       for (const auto& p : kPrompts)
-        alone_.push_back(run_scheduled(*source_, self, {p}, {}, 1, 64, {}, 14).answers.at(0).tokens);
+        alone_.push_back(run_scheduled(*source_, self, {p}, 0, 1, 64, {}, 14).answers.at(0).tokens);
   }
   std::shared_ptr<const DenseWeights> weights_;
   std::unique_ptr<WeightSource> source_;
@@ -100,9 +104,7 @@ TEST_F(Scheduling, PreemptedSequencesRecomputeToTheSameTokens) {
   MpiChannels world(MPI_COMM_WORLD);
   // 4 slots but 4 blocks of 16: four sequences of up to 32 positions cannot all
   // keep growing, so the latest admitted are preempted and recomputed.
-  SchedulerOptions tight;
-  tight.n_blocks = 4;
-  const ScheduledRun r = run_scheduled(*source_, world, kPrompts, tight, 4, 8, {}, 14);
+  const ScheduledRun r = run_scheduled(*source_, world, kPrompts, /*kv_blocks=*/4, 4, 8, {}, 14);
   if (world.rank() != 0) return;
   EXPECT_GT(r.preemptions, 0);
   for (std::size_t i = 0; i < kPrompts.size(); ++i) {
@@ -114,10 +116,8 @@ TEST_F(Scheduling, PreemptedSequencesRecomputeToTheSameTokens) {
 TEST_F(Scheduling, SeededSamplingSurvivesPreemption) {
   MpiChannels world(MPI_COMM_WORLD);
   const SamplingParams sampling = {0.9f, 20, 0.95f, 4242};
-  SchedulerOptions roomy, tight;
-  tight.n_blocks = 4;
-  const ScheduledRun free_run = run_scheduled(*source_, world, kPrompts, roomy, 4, 64, sampling, 14);
-  const ScheduledRun preempted = run_scheduled(*source_, world, kPrompts, tight, 4, 8, sampling, 14);
+  const ScheduledRun free_run = run_scheduled(*source_, world, kPrompts, 0, 4, 64, sampling, 14);
+  const ScheduledRun preempted = run_scheduled(*source_, world, kPrompts, /*kv_blocks=*/4, 4, 8, sampling, 14);
   if (world.rank() != 0) return;
   EXPECT_GT(preempted.preemptions, 0);
   for (std::size_t i = 0; i < kPrompts.size(); ++i)
@@ -127,9 +127,7 @@ TEST_F(Scheduling, SeededSamplingSurvivesPreemption) {
 TEST_F(Scheduling, AdmitsOnlyWhatTheBlocksHold) {
   MpiChannels world(MPI_COMM_WORLD);
   // Two blocks: the 20-token prompt with 12 answers needs both, so it runs alone.
-  SchedulerOptions two_blocks;
-  two_blocks.n_blocks = 2;
-  const ScheduledRun r = run_scheduled(*source_, world, {kPrompts[2], kPrompts[0]}, two_blocks, 2, 64);
+  const ScheduledRun r = run_scheduled(*source_, world, {kPrompts[2], kPrompts[0]}, /*kv_blocks=*/2, 2, 64);
   if (world.rank() != 0) return;
   EXPECT_EQ(r.answers[0].tokens, alone(2));
   EXPECT_EQ(r.answers[1].tokens, alone(0));
@@ -139,7 +137,7 @@ TEST_F(Scheduling, AdmitsOnlyWhatTheBlocksHold) {
 TEST_F(Scheduling, ChunkedPrefillBesideDecodesKeepsEveryAnswer) {
   MpiChannels world(MPI_COMM_WORLD);
   // Steps of 5 tokens: the 20-token prompt prefills in chunks beside the others' decodes.
-  const ScheduledRun r = run_scheduled(*source_, world, kPrompts, {}, 4, 5);
+  const ScheduledRun r = run_scheduled(*source_, world, kPrompts, 0, 4, 5);
   if (world.rank() != 0) return;
   for (std::size_t i = 0; i < kPrompts.size(); ++i) {
     EXPECT_EQ(r.answers[i].tokens, alone(i)) << "prompt " << i;
@@ -151,12 +149,34 @@ TEST_F(Scheduling, ChunkedPrefillBesideDecodesKeepsEveryAnswer) {
 
 TEST_F(Scheduling, CancellingFreesTheSequenceAndSparesTheOthers) {
   MpiChannels world(MPI_COMM_WORLD);
-  const ScheduledRun r = run_scheduled(*source_, world, kPrompts, {}, 4, 64, {}, 12, /*cancel_after=*/3);
+  const ScheduledRun r = run_scheduled(*source_, world, kPrompts, 0, 4, 64, {}, 12, /*cancel_after=*/3);
   if (world.rank() != 0) return;
   EXPECT_EQ(r.answers.back().outcome.finish, FinishReason::cancelled);
   EXPECT_LT(r.answers.back().tokens.size(), 12u);
   for (std::size_t i = 0; i + 1 < kPrompts.size(); ++i) EXPECT_EQ(r.answers[i].tokens, alone(i)) << "prompt " << i;
   EXPECT_EQ(r.blocks_after.used, 0);
+}
+
+TEST_F(Scheduling, PrefixCachedPromptsPrefillFromTheSharedBlocks) {
+  MpiChannels world(MPI_COMM_WORLD), self(MPI_COMM_SELF);
+  // Two prompts with the same first 34 tokens (two full blocks), one step per token so
+  // the first has computed its blocks before the second is admitted.
+  std::vector<int> first(40), second;
+  for (int i = 0; i < 40; ++i) first[i] = 1 + (i * 7) % 90;
+  second.assign(first.begin(), first.begin() + 34);
+  second.push_back(3);
+  const std::vector<std::vector<int>> prompts = {first, second, first};
+  std::vector<std::vector<int>> alone;
+  for (const auto& p : prompts) {
+    const ScheduledRun one = run_scheduled(*source_, self, {p}, 0, 1, 64, {}, 8);
+    if (world.rank() == 0) alone.push_back(one.answers.at(0).tokens);
+  }
+  const ScheduledRun cached = run_scheduled(*source_, world, prompts, 0, 1, 64, {}, 8, -1, /*prefix_caching=*/true);
+  if (world.rank() != 0) return;
+  for (std::size_t i = 0; i < prompts.size(); ++i) EXPECT_EQ(cached.answers[i].tokens, alone[i]) << "prompt " << i;
+  EXPECT_EQ(cached.answers[0].outcome.cached_prompt_tokens, 0);
+  EXPECT_EQ(cached.answers[1].outcome.cached_prompt_tokens, 32);
+  EXPECT_EQ(cached.answers[2].outcome.cached_prompt_tokens, 32);  // 40 tokens: 2 full blocks + the rest
 }
 
 TEST(SchedulerQueue, RefusesBeyondMaxWaitingAndAfterStop) {

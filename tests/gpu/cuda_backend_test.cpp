@@ -28,35 +28,37 @@ class CudaBackendTest : public ::testing::Test {
     gpu->download(host.data(), b.data(), count * sizeof(float));
     return host;
   }
-  // A one-layer cache of `be` holding the case's keys and values, stored position by position.
+  // A one-layer cache of `be` holding the case's keys and values in the case's
+  // blocks, stored position by position.
   std::unique_ptr<KvCache> cache_of(Backend& be, const AttentionCase& c) {
-    auto cache = be.make_kv_cache({1, kCaseSlots, c.n_kv_heads, c.capacity, c.head_dim});
-    const KvCacheView view = c.view();
+    auto cache = be.make_kv_cache({1, c.n_blocks(), c.block_size, c.n_kv_heads, c.head_dim});
     const std::size_t row = std::size_t(c.n_kv_heads) * c.head_dim;
     std::vector<float> k(kCaseSlots * row), v(kCaseSlots * row);
     std::vector<int> slots, positions(kCaseSlots);
     for (int s = 0; s < kCaseSlots; ++s) slots.push_back(s);
     Buffer dk, dv, ds, dp;
+    const Buffer db = up(c.blocks);
     for (int j = 0; j < c.capacity; ++j) {
       for (int s = 0; s < kCaseSlots; ++s) {
         positions[s] = j;
-        for (int h = 0; h < c.n_kv_heads; ++h)
-          for (int i = 0; i < c.head_dim; ++i) {
-            k[s * row + h * c.head_dim + i] = c.k[view.head_offset(s, h) + view.key_index(j, i)];
-            v[s * row + h * c.head_dim + i] = c.v[view.head_offset(s, h) + std::size_t(j) * c.head_dim + i];
-          }
+        for (int h = 0; h < c.n_kv_heads; ++h) {
+          for (int i = 0; i < c.head_dim; ++i) k[s * row + h * c.head_dim + i] = c.k[c.key_at(s, h, j, i)];
+          std::copy_n(c.v.begin() + c.value_at(s, h, j), c.head_dim, v.begin() + s * row + h * c.head_dim);
+        }
       }
       if (be.memory_space() == MemorySpace::host) {
-        be.store_kv(*cache, 0, {kCaseSlots, k.data(), v.data(), slots.data(), positions.data()});
+        const BlockTables tables{c.blocks.data(), c.width(), slots.data()};
+        be.store_kv(*cache, 0, {kCaseSlots, k.data(), v.data(), tables, positions.data()});
       } else {
         dk = up(k), dv = up(v), ds = up(slots), dp = up(positions);
-        be.store_kv(*cache, 0, {kCaseSlots, dk.as<float>(), dv.as<float>(), ds.as<int>(), dp.as<int>()});
+        const BlockTables tables{db.as<int>(), c.width(), ds.as<int>()};
+        be.store_kv(*cache, 0, {kCaseSlots, dk.as<float>(), dv.as<float>(), tables, dp.as<int>()});
       }
     }
     return cache;
   }
 
-  BackendLimits limits{.max_q_per_kv = 16, .cache_capacity = 300};
+  BackendLimits limits{.max_q_per_kv = 16, .cache_capacity = 304};  // 300 positions in blocks of 16
   std::unique_ptr<Backend> gpu, ref;
   std::mt19937 rng{5};
 };
@@ -152,13 +154,14 @@ TEST_F(CudaBackendTest, GqaAttentionMatchesTheReference) {
         std::vector<float> want, got;
         ref->attention(c.batch(want), *cache_of(*ref, c), 0);
         const auto cache = cache_of(*gpu, c);
-        Buffer dq = up(c.q), dkv = up(c.kv_of_q), dslots = up(c.slots), dlengths = up(c.lengths);
+        Buffer dq = up(c.q), dkv = up(c.kv_of_q), dslots = up(c.slots), dlengths = up(c.lengths),
+               dblocks = up(c.blocks);
         Buffer dout = gpu->allocate(want.size() * 4);
         AttentionBatch b = c.batch(got);
         b.q = dq.as<float>();
         b.out = dout.as<float>();
         b.kv_of_q = dkv.as<int>();
-        b.slots = dslots.as<int>();
+        b.tables = {dblocks.as<int>(), c.width(), dslots.as<int>()};
         b.lengths = dlengths.as<int>();
         gpu->attention(b, *cache, 0);
         SCOPED_TRACE("head_dim " + std::to_string(head_dim) + " H " + std::to_string(heads) + " G " +

@@ -13,14 +13,15 @@ namespace {
 // their own rounding: 1e-5 relative (absolute near zero), as for every kernel.
 constexpr double kIdentityTolerance = 1e-5;
 
-// softmax_j(scale * q·k_j) weighted sum of v_j over j < len, in double.
-// q (d); k one head's keys (KvCacheView::key_index); v (len, d).
-std::vector<double> attend(const float* q, const float* k, const float* v, int len, int d,
-                           double scale, const KvCacheView& cache) {
+// softmax_j(scale * q·k_j) weighted sum of v_j over positions j < len of slot's
+// KV head kv_head, in double.
+std::vector<double> attend(const AttentionCase& c, const float* q, int slot, int kv_head, int len,
+                           double scale) {
+  const int d = c.head_dim;
   std::vector<double> score(len);
   for (int j = 0; j < len; ++j) {
     double dot = 0.0;
-    for (int i = 0; i < d; ++i) dot += double(q[i]) * k[cache.key_index(j, i)];
+    for (int i = 0; i < d; ++i) dot += double(q[i]) * c.k[c.key_at(slot, kv_head, j, i)];
     score[j] = scale * dot;
   }
   const double max = *std::max_element(score.begin(), score.end());
@@ -28,7 +29,7 @@ std::vector<double> attend(const float* q, const float* k, const float* v, int l
   for (double& s : score) total += s = std::exp(s - max);
   std::vector<double> out(d, 0.0);
   for (int j = 0; j < len; ++j)
-    for (int i = 0; i < d; ++i) out[i] += score[j] / total * v[std::size_t(j) * d + i];
+    for (int i = 0; i < d; ++i) out[i] += score[j] / total * c.v[c.value_at(slot, kv_head, j) + i];
   return out;
 }
 
@@ -37,14 +38,11 @@ std::vector<double> attend(const float* q, const float* k, const float* v, int l
 template <typename KvHeadOf>
 std::vector<double> attention_formula(const AttentionCase& c, KvHeadOf kv_head) {
   const int d = c.head_dim;
-  const KvCacheView cache = c.view();
   std::vector<double> out;
   for (int t = 0; t < c.n_tokens(); ++t) {
     for (int h = 0; h < c.n_q_heads(); ++h) {
-      const std::size_t head = cache.head_offset(c.slots[t], kv_head(h));
       const float* q = c.q.data() + (std::size_t(t) * c.n_q_heads() + h) * d;
-      const auto o = attend(q, c.k.data() + head, c.v.data() + head, c.lengths[t], d,
-                            1.0 / std::sqrt(double(d)), cache);
+      const auto o = attend(c, q, c.slots[t], kv_head(h), c.lengths[t], 1.0 / std::sqrt(double(d)));
       out.insert(out.end(), o.begin(), o.end());
     }
   }
@@ -59,7 +57,7 @@ void expect_kernels_match(const AttentionCase& c, int max_q_per_kv,
   expect_close(out, want, kIdentityTolerance);
   for (int threads : {1, 2}) {
     ScopedThreads scoped(threads);
-    std::vector<float> scratch(cpu::gqa_attention_scratch_floats(max_q_per_kv, c.capacity));
+    std::vector<float> scratch(cpu::gqa_attention_scratch_floats(max_q_per_kv, c.table_positions()));
     cpu::gqa_attention(c.batch(out), c.view(), scratch);
     expect_close(out, want, kIdentityTolerance);
   }
@@ -89,14 +87,13 @@ AttentionCase expand_to_mha(const AttentionCase& gqa) {
   AttentionCase mha = gqa;
   mha.n_kv_heads = gqa.n_q_heads();
   std::iota(mha.kv_of_q.begin(), mha.kv_of_q.end(), 0);
-  const std::size_t head_floats = std::size_t(gqa.capacity) * gqa.head_dim;
-  mha.k.resize(std::size_t(kCaseSlots) * mha.n_kv_heads * head_floats);
+  mha.k.resize(std::size_t(mha.n_blocks()) * mha.block_size * mha.n_kv_heads * mha.head_dim);
   mha.v.resize(mha.k.size());
-  const KvCacheView from = gqa.view(), to = mha.view();
-  for (int slot = 0; slot < kCaseSlots; ++slot) {
+  const std::size_t head_floats = std::size_t(gqa.block_size) * gqa.head_dim;
+  for (int block = 0; block < gqa.n_blocks(); ++block) {
     for (int h = 0; h < mha.n_q_heads(); ++h) {
-      const std::size_t src = from.head_offset(slot, gqa.kv_of_q[h]);
-      const std::size_t dst = to.head_offset(slot, h);
+      const std::size_t src = gqa.view().block_offset(block, gqa.kv_of_q[h]);
+      const std::size_t dst = mha.view().block_offset(block, h);
       std::copy_n(gqa.k.begin() + src, head_floats, mha.k.begin() + dst);
       std::copy_n(gqa.v.begin() + src, head_floats, mha.v.begin() + dst);
     }
@@ -116,7 +113,7 @@ TEST(GqaIdentity, ExpandingKvHeadsToMhaChangesNothing) {
   EXPECT_EQ(grouped, expanded);
   for (int threads : {1, 2}) {
     ScopedThreads scoped(threads);
-    std::vector<float> scratch(cpu::gqa_attention_scratch_floats(4, gqa.capacity));
+    std::vector<float> scratch(cpu::gqa_attention_scratch_floats(4, gqa.table_positions()));
     cpu::gqa_attention(gqa.batch(grouped), gqa.view(), scratch);
     cpu::gqa_attention(mha.batch(expanded), mha.view(), scratch);
     EXPECT_EQ(grouped, expanded);

@@ -11,7 +11,7 @@ namespace {
 // Runs the fast kernel with exactly the scratch it asks for.
 std::vector<float> run_fast(const AttentionCase& c, int max_q_per_kv) {
   std::vector<float> out;
-  std::vector<float> scratch(cpu::gqa_attention_scratch_floats(max_q_per_kv, c.capacity));
+  std::vector<float> scratch(cpu::gqa_attention_scratch_floats(max_q_per_kv, c.table_positions()));
   cpu::gqa_attention(c.batch(out), c.view(), scratch);
   return out;
 }
@@ -40,6 +40,32 @@ INSTANTIATE_TEST_SUITE_P(Groups, GqaTest,
                          ::testing::Combine(::testing::Values(1, 2), ::testing::Range(1, 9),
                                             ::testing::Values(1, 2, 3), ::testing::Values(17, 64)));
 
+TEST(GqaAttention, ResultsDoNotDependOnBlockSizeOrPlacement) {
+  // Paged attention equals attention over one contiguous run per sequence, bit for
+  // bit: rows are added in position order whatever the blocks.
+  for (int head_dim : {64, 128, 24}) {
+    SCOPED_TRACE(head_dim);
+    std::mt19937 rng(head_dim);
+    const int capacity = 150;  // not a multiple of any block size
+    const auto contiguous = make_attention_case(even_groups(2, 3), 2, head_dim, capacity, rng, 160);
+    ASSERT_EQ(contiguous.width(), 1);
+    for (int threads : {1, 2}) {
+      ScopedThreads scoped(threads);
+      const std::vector<float> want = run_fast(contiguous, 3);
+      for (int size : {16, 32, 64}) {
+        SCOPED_TRACE(size);
+        const AttentionCase paged = contiguous.paged(size, rng);
+        EXPECT_EQ(run_fast(paged, 3), want);
+        std::vector<float> out;
+        ref::gqa_attention(paged.batch(out), paged.view());
+        std::vector<float> ref_want;
+        ref::gqa_attention(contiguous.batch(ref_want), contiguous.view());
+        EXPECT_EQ(out, ref_want);
+      }
+    }
+  }
+}
+
 TEST(GqaAttention, UnevenGroupsAsWhenAGroupIsSplitOverRanks) {
   // Qwen2-7B on 8 ranks: 7 query heads of a group go 4 + 3 to two ranks, so a
   // rank may hold 4 heads of one KV head and 3 of the next.
@@ -55,11 +81,11 @@ TEST(GqaAttention, CachedHeadsNoQueryReadsAreNeverTouched) {
   std::mt19937 rng(3);
   auto c = make_attention_case({1, 1, 1}, 3, 16, 20, rng);
   const KvCacheView view = c.view();
-  for (int slot = 0; slot < kCaseSlots; ++slot) {
+  for (int block = 0; block < c.n_blocks(); ++block) {
     for (int h : {0, 2}) {
-      const std::size_t begin = view.head_offset(slot, h);
-      std::fill_n(c.k.begin() + begin, c.capacity * c.head_dim, NAN);
-      std::fill_n(c.v.begin() + begin, c.capacity * c.head_dim, NAN);
+      const std::size_t begin = view.block_offset(block, h);
+      std::fill_n(c.k.begin() + begin, c.block_size * c.head_dim, NAN);
+      std::fill_n(c.v.begin() + begin, c.block_size * c.head_dim, NAN);
     }
   }
   for (int threads : {1, 2}) {
@@ -75,10 +101,10 @@ TEST(GqaAttention, ScratchScalesWithThreadsAndIsChecked) {
   const auto c = make_attention_case(even_groups(2, 4), 2, 8, 10, rng);
   std::vector<float> out;
   // Scratch sized for groups of 3 (or for one thread) is too small for groups of 4.
-  std::vector<float> scratch(cpu::gqa_attention_scratch_floats(3, c.capacity));
+  std::vector<float> scratch(cpu::gqa_attention_scratch_floats(3, c.table_positions()));
   EXPECT_THROW(cpu::gqa_attention(c.batch(out), c.view(), scratch), gs::Error);
   cpu::set_threads(1);
-  scratch.resize(cpu::gqa_attention_scratch_floats(4, c.capacity));
+  scratch.resize(cpu::gqa_attention_scratch_floats(4, c.table_positions()));
   cpu::set_threads(2);
   EXPECT_THROW(cpu::gqa_attention(c.batch(out), c.view(), scratch), gs::Error);
 }
@@ -86,21 +112,27 @@ TEST(GqaAttention, ScratchScalesWithThreadsAndIsChecked) {
 TEST(GqaAttention, BadBatchesAreRejectedByBothKernels) {
   std::mt19937 rng(5);
   const auto good = make_attention_case(even_groups(2, 2), 2, 8, 10, rng);
-  std::vector<float> scratch(cpu::gqa_attention_scratch_floats(4, good.capacity));
+  std::vector<float> scratch(cpu::gqa_attention_scratch_floats(4, good.table_positions()));
   auto expect_rejected = [&](const AttentionCase& c, const char* what) {
     std::vector<float> out;
     EXPECT_THROW(ref::gqa_attention(c.batch(out), c.view()), gs::Error) << what;
     EXPECT_THROW(cpu::gqa_attention(c.batch(out), c.view(), scratch), gs::Error) << what;
   };
   auto c = good;
-  c.lengths[0] = good.capacity + 1;
-  expect_rejected(c, "length over capacity");
+  c.lengths[0] = good.width() * good.block_size + 1;
+  expect_rejected(c, "length beyond the block table");
   c = good;
   c.lengths[0] = 0;
   expect_rejected(c, "empty history");
   c = good;
   c.slots[0] = -1;
-  expect_rejected(c, "negative slot");
+  expect_rejected(c, "negative block-table row");
+  c = good;
+  c.blocks[c.slots[0] * c.width()] = c.n_blocks();
+  expect_rejected(c, "block outside the pool");
+  c = good;
+  c.blocks[c.slots[0] * c.width()] = -1;
+  expect_rejected(c, "unassigned block");
   c = good;
   c.kv_of_q = {1, 1, 0, 0};
   expect_rejected(c, "kv_of_q decreasing");

@@ -8,12 +8,11 @@
 namespace gs::kernels::test {
 namespace {
 
-// A one-layer cache of `backend` holding the case's keys and values, written
-// through store_kv one position of every slot at a time.
+// A one-layer cache of `backend` holding the case's keys and values in the case's
+// blocks, written through store_kv one position of every slot at a time.
 std::unique_ptr<KvCache> cache_of(Backend& backend, const AttentionCase& c) {
   std::unique_ptr<KvCache> cache =
-      backend.make_kv_cache({1, kCaseSlots, c.n_kv_heads, c.capacity, c.head_dim});
-  const KvCacheView view = c.view();
+      backend.make_kv_cache({1, c.n_blocks(), c.block_size, c.n_kv_heads, c.head_dim});
   const std::size_t row = std::size_t(c.n_kv_heads) * c.head_dim;
   std::vector<float> k(kCaseSlots * row), v(kCaseSlots * row);
   std::vector<int> slots, positions(kCaseSlots);
@@ -22,13 +21,12 @@ std::unique_ptr<KvCache> cache_of(Backend& backend, const AttentionCase& c) {
     for (int s = 0; s < kCaseSlots; ++s) {
       positions[s] = j;
       for (int h = 0; h < c.n_kv_heads; ++h) {
-        for (int i = 0; i < c.head_dim; ++i) {
-          k[s * row + h * c.head_dim + i] = c.k[view.head_offset(s, h) + view.key_index(j, i)];
-          v[s * row + h * c.head_dim + i] = c.v[view.head_offset(s, h) + std::size_t(j) * c.head_dim + i];
-        }
+        for (int i = 0; i < c.head_dim; ++i) k[s * row + h * c.head_dim + i] = c.k[c.key_at(s, h, j, i)];
+        std::copy_n(c.v.begin() + c.value_at(s, h, j), c.head_dim, v.begin() + s * row + h * c.head_dim);
       }
     }
-    backend.store_kv(*cache, 0, {kCaseSlots, k.data(), v.data(), slots.data(), positions.data()});
+    const BlockTables tables{c.blocks.data(), c.width(), slots.data()};
+    backend.store_kv(*cache, 0, {kCaseSlots, k.data(), v.data(), tables, positions.data()});
   }
   return cache;
 }
@@ -36,7 +34,8 @@ std::unique_ptr<KvCache> cache_of(Backend& backend, const AttentionCase& c) {
 class BackendTest : public ::testing::Test {
  protected:
   static constexpr int kCapacity = 24;
-  BackendLimits limits{.max_q_per_kv = 3, .cache_capacity = kCapacity};
+  // Block tables of 24 positions in blocks of 16 cover 32.
+  BackendLimits limits{.max_q_per_kv = 3, .cache_capacity = 32};
   std::unique_ptr<Backend> ref_backend = make_backend(BackendKind::reference, limits);
   std::unique_ptr<Backend> cpu_backend = make_backend(BackendKind::cpu, limits);
   std::mt19937 rng{11};
@@ -126,10 +125,15 @@ TEST_F(BackendTest, AttentionBeyondTheLimitsIsAnError) {
 }
 
 TEST_F(BackendTest, StoringOutsideTheCacheIsAnError) {
-  const auto cache = cpu_backend->make_kv_cache({1, 2, 1, 4, 8});
+  const auto cache = cpu_backend->make_kv_cache({1, 2, 16, 1, 8});
   const std::vector<float> row(8, 1.0f);
-  const int slot = 0, position = 4;
-  EXPECT_THROW(cpu_backend->store_kv(*cache, 0, {1, row.data(), row.data(), &slot, &position}), gs::Error);
+  const int table_row = 0;
+  for (auto [blocks, position] : {std::pair{std::vector<int>{0}, 16},   // beyond the table
+                                  std::pair{std::vector<int>{2}, 3},    // a block beyond the pool
+                                  std::pair{std::vector<int>{-1}, 0}}) {  // no block assigned
+    const BlockTables tables{blocks.data(), 1, &table_row};
+    EXPECT_THROW(cpu_backend->store_kv(*cache, 0, {1, row.data(), row.data(), tables, &position}), gs::Error);
+  }
 }
 
 TEST_F(BackendTest, MemoryRoundTripsAndDataMovementOps) {

@@ -31,7 +31,7 @@ TEST_P(AgainstEngine, WeightAndKvBytesEqualWhatTheEngineAllocates) {
   const auto [model_file, tp] = GetParam();
   const std::string path = kShared + "/models/" + model_file;
   const PlannerModel model = load_planner_model(path);
-  const int batch = 3, context = 40;
+  const int batch = 3, context = 48;  // three blocks of 16 positions per sequence
   const DecodeCost cost = decode_cost(model, kCpu, settings(tp, batch, context));
   const std::unique_ptr<WeightSource> source = open_checkpoint(path);
   const ShardPlan plan = ShardPlan::make(source->config().shape(), tp, ShardStrategy::group);
@@ -42,10 +42,10 @@ TEST_P(AgainstEngine, WeightAndKvBytesEqualWhatTheEngineAllocates) {
     EXPECT_EQ(rc.weight_bytes, LlamaWeights::load(*source, plan, r, *backend).bytes()) << "rank " << r;
     const ModelConfig& c = source->config();
     const int kv_local = plan.rank(r).kv_heads.size();
-    EXPECT_EQ(rc.kv_bytes_per_token, backend->make_kv_cache({c.n_layers, 1, kv_local, 1, c.head_dim})->bytes())
+    EXPECT_EQ(rc.kv_bytes_per_token * 16, backend->make_kv_cache({c.n_layers, 1, 16, kv_local, c.head_dim})->bytes())
         << "rank " << r;
     EXPECT_EQ(rc.kv_cache_bytes,
-              backend->make_kv_cache({c.n_layers, batch, kv_local, context, c.head_dim})->bytes())
+              backend->make_kv_cache({c.n_layers, batch * context / 16, 16, kv_local, c.head_dim})->bytes())
         << "rank " << r;
   }
 }
@@ -140,6 +140,20 @@ TEST(TimeModel, RooflineAndRingAllReduceByHand) {
 
   // tp = 1: no collectives at all.
   EXPECT_EQ(decode_cost(model, kCpu, settings(1)).comm_s, 0.0);
+}
+
+TEST(Memory, KvCacheRoomIsWhatTheDeviceHoldsBesideTheWeights) {
+  // Llama-3-8B in bf16 on one 80 GB H100: 8,030,261,248 parameters x 2 bytes;
+  // a position is K and V of 8 heads x 128 in 32 layers x 2 bytes = 131,072 bytes;
+  // (80e9 - 16,060,522,496) / 131,072 = 487,819.6 -> 487,808 in blocks of 16.
+  DecodeSettings s = settings(1);
+  s.precision = Precision::bf16;
+  const DecodeCost c = decode_cost(load_planner_model("llama-3-8b"), hardware_profile("h100-sxm", std::nullopt), s);
+  EXPECT_EQ(c.ranks[0].weight_bytes, 2 * 8030261248LL);
+  EXPECT_EQ(c.ranks[0].kv_bytes_per_token, 131072);
+  EXPECT_EQ(c.ranks[0].kv_tokens_fit, 487808);
+  // A profile without a capacity says so rather than guessing.
+  EXPECT_EQ(decode_cost(load_planner_model("llama-3-8b"), kCpu, s).ranks[0].kv_tokens_fit, -1);
 }
 
 TEST(TimeModel, RanksBeyondOneHostUseTheNetwork) {
