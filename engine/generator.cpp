@@ -1,8 +1,6 @@
 #include "engine/generator.h"
 
-#include <algorithm>
 #include <chrono>
-#include <deque>
 
 #include "kernels/check.h"
 
@@ -14,19 +12,6 @@ double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 }  // namespace
-
-std::string finish_reason_name(FinishReason reason) {
-  return reason == FinishReason::eos ? "eos" : "length";
-}
-
-Generator::Generator(StepExecutor& executor, std::vector<int> stop_ids)
-    : executor_(executor), stop_ids_(std::move(stop_ids)), kv_(executor.model().limits(), false) {
-  const int T = executor.model().limits().max_step_tokens;
-  batch_.tokens.reserve(T);
-  batch_.positions.reserve(T);
-  batch_.slots.reserve(T);
-  batch_.logit_rows.reserve(T);
-}
 
 void check_prompts(const std::vector<std::vector<int>>& prompts, int max_tokens,
                    const ModelLimits& limits, int vocab, bool encoder_decoder) {
@@ -57,129 +42,50 @@ void check_prompts(const std::vector<std::vector<int>>& prompts, int max_tokens,
   }
 }
 
-std::span<const float> Generator::run_batch() {
-  kv_.attach_tables(batch_);
-  return executor_.run(batch_);
-}
-
-int Generator::prefill(int index, int slot, const std::vector<int>& prompt, Sampler& sampler) {
-  const int chunk = executor_.model().limits().max_step_tokens;
-  const int n = static_cast<int>(prompt.size());
-  const auto start = Clock::now();
-  std::span<const float> logits;
-  if (executor_.model().has_encoder()) {
-    // Encoder-decoder: the prompt is the encoder's input; the decoder starts from
-    // its start token at position 0.
-    executor_.encode(slot, prompt);
-    batch_.clear();
-    batch_.add(executor_.model().decoder_start_id(), 0, slot, true);
-    logits = run_batch();
-  }
-  for (int begin = 0; begin < n && !executor_.model().has_encoder(); begin += chunk) {
-    const int end = std::min(n, begin + chunk);
-    batch_.clear();
-    for (int p = begin; p < end; ++p) batch_.add(prompt[p], p, slot, p == n - 1);
-    logits = run_batch();
-  }
-  stats_.prefill_seconds += seconds_since(start);
-  stats_.prompt_tokens += n;
-  sampler.start_sequence(index);
-  return sampler.sample(index, logits);
-}
-
-bool Generator::accept(int index, int token, const GenerationOptions& options,
-                       std::vector<Completion>& completions,
-                       const std::function<void(int, int)>& on_token) {
-  Completion& c = completions[index];
-  const bool stop = std::find(stop_ids_.begin(), stop_ids_.end(), token) != stop_ids_.end();
-  if (stop && !options.ignore_eos) {
-    c.finish = FinishReason::eos;
-    return true;
-  }
-  c.tokens.push_back(token);
-  ++stats_.generated_tokens;
-  if (on_token) on_token(index, token);
-  if (static_cast<int>(c.tokens.size()) >= options.max_tokens) {
-    c.finish = FinishReason::length;
-    return true;
-  }
-  return false;
-}
+Generator::Generator(StepExecutor& executor, std::vector<int> stop_ids, const SchedulerOptions& scheduling)
+    : executor_(executor), scheduler_(executor, std::move(stop_ids), scheduling) {}
 
 std::vector<Completion> Generator::generate(const std::vector<std::vector<int>>& prompts,
                                             const GenerationOptions& options,
                                             const std::function<void(int, int)>& on_token) {
   check_prompts(prompts, options.max_tokens, executor_.model().limits(),
                 executor_.model().config().vocab_size, executor_.model().has_encoder());
+  options.sampling.validate();
   stats_ = {};
   const auto start = Clock::now();
-  const int vocab = executor_.model().config().vocab_size;
-  Sampler sampler(options.sampling, vocab);
   std::vector<Completion> completions(prompts.size());
+  scheduler_.set_step_observer([this](const StepRecord& step) {
+    if (step.prefill_tokens > 0) {
+      stats_.prefill_seconds += step.seconds;
+    } else {
+      stats_.decode_seconds += step.seconds;
+      stats_.decode_tokens += step.decode_tokens;
+      ++stats_.decode_steps;
+    }
+  });
   for (std::size_t i = 0; i < prompts.size(); ++i) {
-    completions[i].prompt_ids = prompts[i];
-    completions[i].tokens.reserve(options.max_tokens);
-  }
-
-  std::deque<int> waiting;
-  for (std::size_t i = 0; i < prompts.size(); ++i) waiting.push_back(static_cast<int>(i));
-  std::vector<int> free_slots;
-  for (int s = executor_.model().limits().slots - 1; s >= 0; --s) free_slots.push_back(s);
-  std::vector<Sequence> active;
-  active.reserve(free_slots.size());
-
-  while (!waiting.empty() || !active.empty()) {
-    while (!waiting.empty() && !free_slots.empty()) {
-      const int index = waiting.front(), slot = free_slots.back();
-      const std::vector<int>& prompt = prompts[index];
-      // Decoder positions: the prompt and the generated tokens, or (encoder-decoder)
-      // the start token and the generated tokens.
-      const int length =
-          (executor_.model().has_encoder() ? 1 : static_cast<int>(prompt.size())) + options.max_tokens;
-      kv_.open(slot, prompt);
-      if (!kv_.grow(slot, length)) {
-        kv_.close(slot);
-        GS_CHECK(!active.empty(), "prompt " << index << " needs " << kv_.shortfall(slot, length)
-                                            << " more KV-cache blocks than the pool of "
-                                            << kv_.usage().total << " holds");
-        break;  // until running sequences give their blocks back
-      }
-      waiting.pop_front();
-      free_slots.pop_back();
-      const int token = prefill(index, slot, prompt, sampler);
+    Completion& c = completions[i];
+    c.prompt_ids = prompts[i];
+    c.tokens.reserve(options.max_tokens);
+    stats_.prompt_tokens += static_cast<long>(prompts[i].size());
+    SequenceRequest request;
+    request.prompt = prompts[i];
+    request.max_tokens = options.max_tokens;
+    request.ignore_eos = options.ignore_eos;
+    request.sampling = options.sampling;
+    request.sampling_stream = static_cast<int>(i);
+    request.on_token = [this, &c, &on_token, &start, i](int token) {
       if (stats_.first_token_seconds == 0.0) stats_.first_token_seconds = seconds_since(start);
-      if (accept(index, token, options, completions, on_token)) {
-        kv_.close(slot);
-        free_slots.push_back(slot);
-      } else {
-        const int position = executor_.model().has_encoder() ? 1 : static_cast<int>(prompts[index].size());
-        active.push_back({index, slot, position, token});
-      }
-    }
-    if (active.empty()) continue;
-
-    const auto step_start = Clock::now();
-    batch_.clear();
-    for (const Sequence& s : active) batch_.add(s.last_token, s.position, s.slot, true);
-    const std::span<const float> logits = run_batch();
-    stats_.decode_tokens += static_cast<long>(active.size());
-    std::size_t kept = 0;  // compacted in place: the decode loop does not allocate
-    for (std::size_t i = 0; i < active.size(); ++i) {
-      Sequence s = active[i];
-      const int token = sampler.sample(s.index, logits.subspan(i * vocab, vocab));
-      if (accept(s.index, token, options, completions, on_token)) {
-        kv_.close(s.slot);
-        free_slots.push_back(s.slot);
-      } else {
-        s.position += 1;
-        s.last_token = token;
-        active[kept++] = s;
-      }
-    }
-    active.resize(kept);
-    stats_.decode_seconds += seconds_since(step_start);
-    ++stats_.decode_steps;
+      c.tokens.push_back(token);
+      ++stats_.generated_tokens;
+      if (on_token) on_token(static_cast<int>(i), token);
+      return true;
+    };
+    request.on_finish = [&c](const SequenceOutcome& outcome) { c.finish = outcome.finish; };
+    GS_CHECK(scheduler_.submit(std::move(request)) >= 0, "the scheduler refused prompt " << i);
   }
+  scheduler_.run_until_idle();
+  scheduler_.set_step_observer({});
   return completions;
 }
 

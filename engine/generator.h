@@ -1,16 +1,13 @@
-// Generator: rank 0's decoding loop. Prompts are prefilled whole (in chunks of the
-// step limit), then every sequence in flight advances one token per decode step;
-// when a sequence ends, the next waiting prompt takes its cache slot. Each sequence
-// holds the KV blocks of its whole length (prompt + max_tokens) from its start, so a
-// prompt waits while the pool lacks them.
+// Generator: `generate` on the serving scheduler — every prompt is submitted at once
+// and the Scheduler batches them continuously (prompt chunks share steps with the
+// decodes of the others). Prompt i samples from the stream sequence_generator(seed, i).
 #pragma once
 
 #include <functional>
-#include <string>
 #include <vector>
 
-#include "engine/kv_blocks.h"
 #include "engine/sampler.h"
+#include "engine/scheduler.h"
 #include "engine/step_executor.h"
 
 namespace gs {
@@ -21,9 +18,6 @@ struct GenerationOptions {
   SamplingParams sampling;
 };
 
-enum class FinishReason { eos, length };
-std::string finish_reason_name(FinishReason reason);
-
 struct Completion {
   std::vector<int> prompt_ids;
   std::vector<int> tokens;  // generated ids, without the EOS that ended them
@@ -33,9 +27,9 @@ struct Completion {
 struct GenerationStats {
   long prompt_tokens = 0;
   long generated_tokens = 0;
-  long decode_steps = 0;
-  long decode_tokens = 0;  // tokens sampled in decode steps (each sequence's first comes from prefill)
-  double prefill_seconds = 0.0;
+  long decode_steps = 0;     // steps without prompt tokens
+  long decode_tokens = 0;    // tokens of those steps
+  double prefill_seconds = 0.0;  // steps holding prompt tokens
   double decode_seconds = 0.0;
   double first_token_seconds = 0.0;  // start to the first sampled token
 };
@@ -51,7 +45,7 @@ void check_prompts(const std::vector<std::vector<int>>& prompts, int max_tokens,
 class Generator {
  public:
   // stop_ids: tokens that end a sequence (the model's EOS ids and BOS).
-  Generator(StepExecutor& executor, std::vector<int> stop_ids);
+  Generator(StepExecutor& executor, std::vector<int> stop_ids, const SchedulerOptions& scheduling = {});
 
   // on_token(prompt index, token) is called for every generated token as it comes.
   std::vector<Completion> generate(const std::vector<std::vector<int>>& prompts,
@@ -60,26 +54,8 @@ class Generator {
   const GenerationStats& stats() const { return stats_; }
 
  private:
-  struct Sequence {
-    int index = 0;     // prompt index
-    int slot = 0;      // KV-cache slot
-    int position = 0;  // position of last_token
-    int last_token = 0;
-  };
-
-  // Prefills prompt `index` into `slot` and samples its first token.
-  int prefill(int index, int slot, const std::vector<int>& prompt, Sampler& sampler);
-  // Records token for sequence; returns true when the sequence is finished.
-  bool accept(int index, int token, const GenerationOptions& options,
-              std::vector<Completion>& completions, const std::function<void(int, int)>& on_token);
-
-  // Runs batch_ (its block tables attached) and returns its logits.
-  std::span<const float> run_batch();
-
   StepExecutor& executor_;
-  std::vector<int> stop_ids_;
-  KvBlocks kv_;
-  StepBatch batch_;
+  Scheduler scheduler_;
   GenerationStats stats_;
 };
 

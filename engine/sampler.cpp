@@ -18,50 +18,46 @@ int argmax(std::span<const float> logits) {
   return static_cast<int>(std::max_element(logits.begin(), logits.end()) - logits.begin());
 }
 
-Sampler::Sampler(const SamplingParams& params, int vocab_size)
-    : params_(params), candidates_(vocab_size) {
-  params_.validate();
+Sampler::Sampler(int vocab_size) : candidates_(vocab_size) {}
+
+std::mt19937_64 sequence_generator(std::uint64_t seed, int stream) {
+  std::seed_seq seeds{static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32),
+                      static_cast<std::uint32_t>(stream)};
+  return std::mt19937_64(seeds);
 }
 
-void Sampler::start_sequence(int sequence) {
-  if (static_cast<int>(generators_.size()) <= sequence) generators_.resize(sequence + 1);
-  // Distinct, reproducible streams per sequence.
-  std::seed_seq seeds{static_cast<std::uint32_t>(params_.seed), static_cast<std::uint32_t>(params_.seed >> 32),
-                      static_cast<std::uint32_t>(sequence)};
-  generators_[sequence].seed(seeds);
-}
-
-int Sampler::sample(int sequence, std::span<const float> logits) {
-  if (params_.temperature == 0.0f) return argmax(logits);
+int Sampler::sample(const SamplingParams& params, std::mt19937_64& generator,
+                    std::span<const float> logits) {
+  if (params.temperature == 0.0f) return argmax(logits);
   const int vocab = static_cast<int>(logits.size());
   for (int i = 0; i < vocab; ++i) candidates_[i] = {logits[i], i};
   auto by_logit = [](const auto& a, const auto& b) {
     return a.first != b.first ? a.first > b.first : a.second < b.second;
   };
-  const int k = params_.top_k > 0 ? std::min(params_.top_k, vocab) : vocab;
+  const int k = params.top_k > 0 ? std::min(params.top_k, vocab) : vocab;
   std::partial_sort(candidates_.begin(), candidates_.begin() + k, candidates_.begin() + vocab, by_logit);
 
   // Softmax over the k best at the temperature, then keep the top_p nucleus.
   const double top = candidates_[0].first;
   double total = 0.0;
-  for (int i = 0; i < k; ++i) total += std::exp((candidates_[i].first - top) / params_.temperature);
+  for (int i = 0; i < k; ++i) total += std::exp((candidates_[i].first - top) / params.temperature);
   int kept = k;
   double kept_mass = total;
-  if (params_.top_p < 1.0f) {
+  if (params.top_p < 1.0f) {
     double cumulative = 0.0;
     for (int i = 0; i < k; ++i) {
-      cumulative += std::exp((candidates_[i].first - top) / params_.temperature);
-      if (cumulative >= params_.top_p * total) {
+      cumulative += std::exp((candidates_[i].first - top) / params.temperature);
+      if (cumulative >= params.top_p * total) {
         kept = i + 1;
         kept_mass = cumulative;
         break;
       }
     }
   }
-  const double r = std::uniform_real_distribution<double>(0.0, kept_mass)(generators_.at(sequence));
+  const double r = std::uniform_real_distribution<double>(0.0, kept_mass)(generator);
   double cumulative = 0.0;
   for (int i = 0; i < kept; ++i) {
-    cumulative += std::exp((candidates_[i].first - top) / params_.temperature);
+    cumulative += std::exp((candidates_[i].first - top) / params.temperature);
     if (r < cumulative) return candidates_[i].second;
   }
   return candidates_[kept - 1].second;

@@ -2,9 +2,10 @@
 //
 // temperature 0 is greedy (argmax, lowest id on ties). Otherwise logits are divided
 // by the temperature, cut to the top_k most likely (0 = all), then to the smallest
-// set whose probability reaches top_p (1 = all), and sampled. Each sequence has
-// its own generator seeded from (seed, sequence index), so a sequence's output does
-// not depend on which others share its batch, nor on tp.
+// set whose probability reaches top_p (1 = all), and sampled. Each sequence draws
+// from its own generator, seeded from (seed, stream index) by sequence_generator, so
+// a sequence's output depends neither on which others share its batch, nor on tp,
+// nor on the sampling settings of the others.
 #pragma once
 
 #include <cstdint>
@@ -24,17 +25,18 @@ struct SamplingParams {
   void validate() const;  // throws naming the bad parameter
 };
 
+// The random stream of sequence number `stream` under `seed` (generate numbers its
+// prompts 0, 1, ...): distinct and reproducible per (seed, stream).
+std::mt19937_64 sequence_generator(std::uint64_t seed, int stream);
+
 class Sampler {
  public:
-  Sampler(const SamplingParams& params, int vocab_size);
+  explicit Sampler(int vocab_size);
 
-  // Seeds the generator of the sequence with index `sequence`.
-  void start_sequence(int sequence);
-  int sample(int sequence, std::span<const float> logits);
+  // params must be valid; generator is the sequence's own (sequence_generator).
+  int sample(const SamplingParams& params, std::mt19937_64& generator, std::span<const float> logits);
 
  private:
-  SamplingParams params_;
-  std::vector<std::mt19937_64> generators_;
   std::vector<std::pair<float, int>> candidates_;  // (vocab) scratch, sized once
 };
 

@@ -19,6 +19,7 @@
 #include "launch/generate_command.h"
 #include "launch/info_command.h"
 #include "launch/plan_command.h"
+#include "launch/serve_command.h"
 #include "launch/subcommand.h"
 #include "parallel/mpi_channels.h"
 
@@ -34,6 +35,7 @@ int run(int argc, char** argv, gs::ControlChannel& comm) {
   gs::BenchOptions bench;
   gs::EvalOptions eval;
   gs::PlanOptions plan;
+  gs::ServeOptions serve;
   const std::vector<gs::Subcommand> subcommands = {
       gs::add_generate_command(app, generate),
       gs::add_info_command(app, info),
@@ -41,6 +43,7 @@ int run(int argc, char** argv, gs::ControlChannel& comm) {
       gs::add_bench_command(app, bench),
       gs::add_eval_command(app, eval),
       gs::add_plan_command(app, plan),
+      gs::add_serve_command(app, serve),
   };
   try {
     app.parse(argc, argv);

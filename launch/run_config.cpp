@@ -61,7 +61,7 @@ void load_run_config(const std::filesystem::path& file, RunConfig& config) {
     GS_FAIL(file.string() << ": not valid YAML: " << e.what());
   }
   if (root.IsNull()) return;
-  GS_CHECK(root.IsMap(), file.string() << ": expected sections model, parallel, runtime, sampling");
+  GS_CHECK(root.IsMap(), file.string() << ": expected sections model, parallel, runtime, sampling, server");
 
   const std::filesystem::path base = file.parent_path();
   const std::map<std::string, std::map<std::string, Setter>> sections = {
@@ -88,6 +88,14 @@ void load_run_config(const std::filesystem::path& file, RunConfig& config) {
         {"top_p", set(config.sampling.top_p)},
         {"seed", set(config.sampling.seed)},
         {"ignore_eos", set(config.sampling.ignore_eos)}}},
+      {"server",
+       {{"host", set(config.server.host)},
+        {"port", set(config.server.port)},
+        {"max_queue", set(config.server.max_queue)},
+        {"api_key", set(config.server.api_key)},
+        {"chat_template", set(config.server.chat_template)},
+        {"model_name", set(config.server.model_name)},
+        {"http_threads", set(config.server.http_threads)}}},
   };
 
   for (const auto& section : root) {
@@ -95,7 +103,7 @@ void load_run_config(const std::filesystem::path& file, RunConfig& config) {
     const auto known = sections.find(name);
     GS_CHECK(known != sections.end(), where(file, section.first)
                                           << ": unknown section '" << name
-                                          << "' (expected model, parallel, runtime or sampling)");
+                                          << "' (expected model, parallel, runtime, sampling or server)");
     GS_CHECK(section.second.IsMap() || section.second.IsNull(),
              where(file, section.second) << ": section '" << name << "' must be a mapping");
     for (const auto& entry : section.second) {
@@ -146,6 +154,14 @@ std::string run_config_to_yaml(const RunConfig& c) {
   out << YAML::Key << "top_p" << YAML::Value << c.sampling.top_p;
   out << YAML::Key << "seed" << YAML::Value << c.sampling.seed;
   out << YAML::Key << "ignore_eos" << YAML::Value << c.sampling.ignore_eos << YAML::EndMap;
+  out << YAML::Key << "server" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "host" << YAML::Value << c.server.host;
+  out << YAML::Key << "port" << YAML::Value << c.server.port;
+  out << YAML::Key << "max_queue" << YAML::Value << c.server.max_queue;
+  out << YAML::Key << "api_key" << YAML::Value << (c.server.api_key.empty() ? "" : "(set)");
+  out << YAML::Key << "chat_template" << YAML::Value << c.server.chat_template;
+  out << YAML::Key << "model_name" << YAML::Value << c.server.model_name;
+  out << YAML::Key << "http_threads" << YAML::Value << c.server.http_threads << YAML::EndMap;
   out << YAML::EndMap;
   return out.c_str();
 }

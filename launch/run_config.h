@@ -1,5 +1,5 @@
 // RunConfig: everything a run is configured with, from a YAML file (sections
-// model, parallel, runtime, sampling) overridden by command-line flags.
+// model, parallel, runtime, sampling, server) overridden by command-line flags.
 #pragma once
 
 #include <cstdint>
@@ -41,6 +41,15 @@ struct RunConfig {
     std::uint64_t seed = 0;
     bool ignore_eos = false;
   } sampling;
+  struct Server {  // `groupshard serve`
+    std::string host = "127.0.0.1";
+    int port = 8000;             // 0 = any free port (printed at start)
+    int max_queue = 256;         // requests waiting for admission at most; more get 429
+    std::string api_key;         // empty = none; else clients send "Authorization: Bearer KEY"
+    std::string chat_template;   // llama-2 | llama-3 | chatml | mistral; empty = from tokenizer_config.json
+    std::string model_name;      // the id clients ask for; empty = the model file's or folder's name
+    int http_threads = 128;      // connections served at once
+  } server;
 };
 
 // Reads a YAML file into config (keys absent from the file keep their values).

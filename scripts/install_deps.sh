@@ -7,6 +7,7 @@ packages=(
   openmpi-bin libopenmpi-dev
   libopenblas-dev libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libsentencepiece-dev
   libgtest-dev libbenchmark-dev
+  libcpp-httplib-dev python3 chromium  # serve: HTTP server; its end-to-end tests; the playground test (~30 s to install)
   clang libclang-rt-14-dev libomp-14-dev  # fuzz targets (libFuzzer), TSan with OpenMP (Archer)
   "$@"
 )
