@@ -4,7 +4,7 @@
 #include <cmath>
 
 #include "engine/rope_table.h"
-#include "kernels/check.h"
+#include "common/check.h"
 
 namespace gs {
 

@@ -9,7 +9,7 @@
 #include "engine/convert/checkpoint_conversion.h"
 #include "engine/convert/staged_directory.h"
 #include "engine/tokenizer/sentencepiece_tokenizer.h"
-#include "kernels/check.h"
+#include "common/check.h"
 #include "launch/collective_phase.h"
 #include "launch/model_setup.h"
 #include "launch/progress.h"

@@ -5,7 +5,7 @@
 #include <iostream>
 #include <thread>
 
-#include "kernels/check.h"
+#include "common/check.h"
 #include "kernels/cpu/fast.h"
 #include "launch/collective_phase.h"
 #include "launch/memory_budget.h"

@@ -4,7 +4,7 @@
 #include <numeric>
 #include <vector>
 
-#include "kernels/check.h"
+#include "common/check.h"
 
 namespace gs {
 

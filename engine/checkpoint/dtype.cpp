@@ -4,7 +4,7 @@
 #include <cmath>
 #include <cstring>
 
-#include "kernels/check.h"
+#include "common/check.h"
 
 namespace gs {
 

@@ -9,7 +9,7 @@
 
 #include "engine/checkpoint/safetensors_reader.h"
 #include "engine/checkpoint/weight_inventory.h"
-#include "kernels/check.h"
+#include "common/check.h"
 
 namespace gs {
 

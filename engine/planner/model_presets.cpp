@@ -12,7 +12,7 @@
 
 #include "engine/checkpoint/weight_source.h"
 #include "engine/model_config.h"
-#include "kernels/check.h"
+#include "common/check.h"
 
 namespace gs::planner {
 

@@ -16,7 +16,7 @@
 #include <algorithm>
 #include <cstdint>
 
-#include "kernels/check.h"
+#include "common/check.h"
 #include "kernels/cpu/fast.h"
 #include "kernels/cpu/parallel.h"
 #include "kernels/cpu/small_batch.h"

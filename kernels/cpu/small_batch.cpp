@@ -16,7 +16,7 @@
 #include <cstdint>
 #include <cstring>
 
-#include "kernels/check.h"
+#include "common/check.h"
 #include "kernels/cpu/thread_pool.h"
 
 namespace gs::kernels::cpu {

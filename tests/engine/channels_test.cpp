@@ -9,7 +9,7 @@
 
 #include "engine_harness.h"
 #include "kernels/backend.h"
-#include "kernels/check.h"
+#include "common/check.h"
 #include "parallel/mpi_channels.h"
 #include "parallel/staged_tensor_channel.h"
 
