@@ -1,12 +1,12 @@
 #include "bench/bench_record.h"
 
-#include <cstdio>
 #include <fstream>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
 
-#include "kernels/check.h"
+#include "common/check.h"
+#include "common/text.h"
 
 namespace gs::bench {
 
@@ -85,9 +85,7 @@ std::string csv_cell(const BenchRecord::Value& value) {
     return quoted + "\"";
   }
   if (const auto* integer = std::get_if<std::int64_t>(&value)) return std::to_string(*integer);
-  char number[32];
-  std::snprintf(number, sizeof(number), "%.6g", std::get<double>(value));
-  return number;
+  return printf_text("%.6g", std::get<double>(value));
 }
 
 }  // namespace
@@ -133,19 +131,14 @@ void append_csv(const std::filesystem::path& path, const std::vector<BenchRecord
 
 std::string format_table(const std::vector<BenchRecord>& records) {
   std::ostringstream out;
-  char line[256];
-  std::snprintf(line, sizeof(line), "%5s %7s %11s %9s %9s %9s %10s %10s %10s %7s %8s %6s\n", "batch",
-                "context", "prefill/s", "TTFT ms", "step ms", "p90 ms", "decode/s", "KV MiB",
-                "weight MiB", "AR %", "GB/s", "of BW");
-  out << line;
+  out << printf_text("%5s %7s %11s %9s %9s %9s %10s %10s %10s %7s %8s %6s\n", "batch", "context", "prefill/s",
+                     "TTFT ms", "step ms", "p90 ms", "decode/s", "KV MiB", "weight MiB", "AR %", "GB/s", "of BW");
   for (const BenchRecord& r : records) {
-    std::snprintf(line, sizeof(line),
-                  "%5d %7d %11.1f %9.2f %9.3f %9.3f %10.1f %10.1f %10.1f %7.1f %8.2f %6.2f\n", r.batch,
-                  r.context_tokens, r.prefill_tokens_per_s, r.time_to_first_token_ms,
-                  r.decode_step_median_ms, r.decode_step_p90_ms, r.decode_tokens_per_s,
-                  r.kv_cache_bytes_per_rank / 1048576.0, r.weight_bytes_per_rank / 1048576.0,
-                  100.0 * r.allreduce_share, r.achieved_gb_per_s, r.bandwidth_ratio);
-    out << line;
+    out << printf_text("%5d %7d %11.1f %9.2f %9.3f %9.3f %10.1f %10.1f %10.1f %7.1f %8.2f %6.2f\n", r.batch,
+                       r.context_tokens, r.prefill_tokens_per_s, r.time_to_first_token_ms,
+                       r.decode_step_median_ms, r.decode_step_p90_ms, r.decode_tokens_per_s,
+                       r.kv_cache_bytes_per_rank / 1048576.0, r.weight_bytes_per_rank / 1048576.0,
+                       100.0 * r.allreduce_share, r.achieved_gb_per_s, r.bandwidth_ratio);
   }
   return out.str();
 }

@@ -8,7 +8,7 @@
 #include <cstdlib>
 #include <memory>
 
-#include "kernels/check.h"
+#include "common/check.h"
 
 namespace gs::bench {
 

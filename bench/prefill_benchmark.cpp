@@ -3,7 +3,7 @@
 #include <chrono>
 #include <random>
 
-#include "kernels/check.h"
+#include "common/check.h"
 
 namespace gs::bench {
 

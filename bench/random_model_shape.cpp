@@ -7,7 +7,7 @@
 #include <sstream>
 #include <utility>
 
-#include "kernels/check.h"
+#include "common/check.h"
 
 namespace gs::bench {
 

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "engine/checkpoint/weight_inventory.h"
-#include "kernels/check.h"
+#include "common/check.h"
 
 namespace gs::bench {
 

@@ -5,7 +5,7 @@
 #include <limits>
 
 #include "engine/rope_table.h"
-#include "kernels/check.h"
+#include "common/check.h"
 
 namespace gs {
 

@@ -2,7 +2,8 @@
 
 #include <functional>
 
-#include "kernels/check.h"
+#include "common/check.h"
+#include "engine/checkpoint/rotary_rows.h"
 
 namespace gs {
 
@@ -10,10 +11,9 @@ namespace {
 
 // Row i of a head's rows in the engine's interleaved layout comes from this row of
 // the checkpoint's: itself, or where the checkpoint orders rotary pairs half-split
-// (HF), interleaved row 2i from half-split row i and row 2i+1 from row i + d/2.
+// (HF), half_split_row(i, d).
 std::int64_t head_row(int head, int i, int d, bool unpermute) {
-  if (!unpermute) return static_cast<std::int64_t>(head) * d + i;
-  return static_cast<std::int64_t>(head) * d + (i % 2 == 0 ? i / 2 : i / 2 + d / 2);
+  return static_cast<std::int64_t>(head) * d + (unpermute ? half_split_row(i, d) : i);
 }
 
 // A (rows, cols.size()) matrix whose row i is columns cols of checkpoint row source_row(i).

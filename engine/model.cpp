@@ -1,6 +1,6 @@
 #include "engine/model.h"
 
-#include "kernels/check.h"
+#include "common/check.h"
 
 namespace gs {
 

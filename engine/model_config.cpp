@@ -7,7 +7,7 @@
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
-#include "kernels/check.h"
+#include "common/check.h"
 
 namespace gs {
 

@@ -1,7 +1,7 @@
 #include "engine/model_family.h"
 
 #include "engine/t5/t5_checkpoint.h"
-#include "kernels/check.h"
+#include "common/check.h"
 
 namespace gs {
 

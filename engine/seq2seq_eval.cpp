@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <chrono>
 
-#include "kernels/check.h"
+#include "common/check.h"
 
 namespace gs {
 

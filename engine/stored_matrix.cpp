@@ -1,7 +1,7 @@
 #include "engine/stored_matrix.h"
 
 #include "engine/checkpoint/dtype.h"
-#include "kernels/check.h"
+#include "common/check.h"
 
 namespace gs {
 

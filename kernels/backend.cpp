@@ -4,7 +4,7 @@
 #include <cstring>
 #include <vector>
 
-#include "kernels/check.h"
+#include "common/check.h"
 #include "kernels/cpu/fast.h"
 #include "kernels/cpu/host_memory.h"
 #include "kernels/cpu/kv_layout.h"

@@ -5,10 +5,10 @@
 // kernels widen it exactly in registers and all arithmetic stays f32.
 #pragma once
 
-#include <bit>
 #include <cstddef>
 #include <cstdint>
 
+#include "common/bf16.h"
 #include "kernels/scalar_type.h"
 
 namespace gs::kernels {
@@ -18,9 +18,6 @@ using WeightType = ScalarType;
 
 inline std::size_t weight_type_size(WeightType type) { return scalar_size(type); }
 inline const char* weight_type_name(WeightType type) { return scalar_name(type); }
-
-// Exact: every bf16 value is an f32 value.
-inline float widen_bf16(std::uint16_t bits) { return std::bit_cast<float>(std::uint32_t(bits) << 16); }
 
 struct WeightMatrix {
   const void* data = nullptr;  // (rows, cols) row-major, elements of `type`
@@ -33,7 +30,7 @@ struct WeightMatrix {
   // Element (r, c) as f32, for reference code and lookups.
   float at(std::size_t r, std::size_t c) const {
     const std::size_t i = r * cols + c;
-    return type == WeightType::bf16 ? widen_bf16(bf16()[i]) : f32()[i];
+    return type == WeightType::bf16 ? bf16_to_f32(bf16()[i]) : f32()[i];
   }
   // Rows [first, first + count) as a matrix of their own.
   WeightMatrix row_slice(int first, int count) const {

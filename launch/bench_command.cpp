@@ -11,7 +11,7 @@
 #include "bench/random_model_shape.h"
 #include "bench/random_weight_source.h"
 #include "engine/checkpoint/weight_source.h"
-#include "kernels/check.h"
+#include "common/check.h"
 #ifdef GROUPSHARD_WITH_CUDA
 #include "kernels/cuda/cuda_backend.h"
 #endif

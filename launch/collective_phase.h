@@ -8,7 +8,7 @@
 #include <optional>
 #include <string>
 
-#include "kernels/check.h"
+#include "common/check.h"
 #include "parallel/control_channel.h"
 
 namespace gs {

@@ -1,6 +1,6 @@
 #include "launch/common_options.h"
 
-#include "kernels/check.h"
+#include "common/check.h"
 
 namespace gs {
 

@@ -11,7 +11,7 @@
 #include "engine/model_family.h"
 #include "engine/t5/t5_conversion.h"
 #include "engine/tokenizer/sentencepiece_tokenizer.h"
-#include "kernels/check.h"
+#include "common/check.h"
 #include "launch/collective_phase.h"
 #include "launch/model_setup.h"
 #include "launch/progress.h"

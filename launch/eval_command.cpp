@@ -13,7 +13,7 @@
 #include "engine/model_family.h"
 #include "engine/perplexity.h"
 #include "engine/tokenizer/tokenizer.h"
-#include "kernels/check.h"
+#include "common/check.h"
 #include "launch/collective_phase.h"
 #include "launch/model_setup.h"
 #include "launch/progress.h"

@@ -9,7 +9,7 @@
 #include "engine/generator.h"
 #include "engine/model_family.h"
 #include "engine/tokenizer/tokenizer.h"
-#include "kernels/check.h"
+#include "common/check.h"
 #include "launch/collective_phase.h"
 #include "launch/model_setup.h"
 #include "launch/prompt_ids.h"

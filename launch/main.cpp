@@ -11,7 +11,7 @@
 
 #include <CLI/CLI.hpp>
 
-#include "kernels/check.h"
+#include "common/check.h"
 #include "launch/bench_command.h"
 #include "launch/collective_phase.h"
 #include "launch/convert_command.h"

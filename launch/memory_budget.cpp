@@ -5,7 +5,7 @@
 #include <iomanip>
 #include <sstream>
 
-#include "kernels/check.h"
+#include "common/check.h"
 
 namespace gs {
 

@@ -5,7 +5,7 @@
 #include <iostream>
 #include <thread>
 
-#include "kernels/check.h"
+#include "common/check.h"
 #include "kernels/cpu/fast.h"
 #include "launch/collective_phase.h"
 #include "launch/memory_budget.h"
@@ -139,6 +139,7 @@ std::unique_ptr<TensorChannel> open_tensor_channel(const RunConfig& config, Cont
   if (choice != "mpi" && everyone) return open_nccl_channel(control);
 #endif
   auto mpi = std::make_unique<MpiTensorChannel>(MPI_COMM_WORLD);
+  mpi->limit_collective_wait(config.runtime.collective_timeout_s);  // a step's collectives
   if (backend.memory_space() == kernels::MemorySpace::host) return mpi;
   return std::make_unique<StagedTensorChannel>(std::move(mpi), backend);
 }

@@ -5,8 +5,9 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <cstdarg>
 #include <utility>
+
+#include "common/text.h"
 
 namespace gs {
 
@@ -17,15 +18,6 @@ constexpr double kRedrawSeconds = 0.1;  // a bar redrawn faster only costs time
 
 double steady_seconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
-__attribute__((format(printf, 1, 2))) std::string printf_text(const char* pattern, ...) {
-  char text[128];
-  va_list args;
-  va_start(args, pattern);
-  std::vsnprintf(text, sizeof(text), pattern, args);
-  va_end(args);
-  return text;
 }
 
 std::string amount_text(double amount, const std::string& unit) {

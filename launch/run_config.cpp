@@ -7,7 +7,7 @@
 
 #include <yaml-cpp/yaml.h>
 
-#include "kernels/check.h"
+#include "common/check.h"
 
 namespace gs {
 

@@ -30,7 +30,7 @@ struct RunConfig {
     std::string backend = "cpu";  // cpu | reference | cuda
     int device = -1;  // cuda: the GPU; -1 = the rank's index on its host modulo the visible GPUs
     bool cuda_graphs = false;
-    double collective_timeout_s = 300;  // cuda: a step not done by then ends the job (a hung collective)  // cuda: replay decode steps as CUDA graphs (not yet run on a GPU: off)
+    double collective_timeout_s = 300;  // once loaded, a collective some rank does not join by then ends the job
     std::string weight_dtype = "f32";  // f32 | bf16: how matrices are stored; compute is f32
   } runtime;
   struct Sampling {

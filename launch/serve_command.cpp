@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "engine/scheduler.h"
-#include "kernels/check.h"
+#include "common/check.h"
 #include "launch/collective_phase.h"
 #include "launch/model_setup.h"
 #include "serve/api_server.h"

@@ -15,7 +15,7 @@
 
 #include "engine/step_executor.h"
 #include "engine/t5/t5_random_checkpoint.h"
-#include "kernels/check.h"
+#include "common/check.h"
 #include "launch/collective_phase.h"
 #include "launch/model_setup.h"
 #include "launch/t5_commands.h"

@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/seq2seq_eval.h"
-#include "kernels/check.h"
+#include "common/check.h"
 #include "launch/collective_phase.h"
 #include "launch/model_setup.h"
 #include "launch/t5_commands.h"

@@ -4,7 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/generator.h"
-#include "kernels/check.h"
+#include "common/check.h"
 #include "launch/collective_phase.h"
 #include "launch/model_setup.h"
 #include "launch/prompt_ids.h"

@@ -1,6 +1,6 @@
 #include "launch/t5_setup.h"
 
-#include "kernels/check.h"
+#include "common/check.h"
 #include "launch/collective_phase.h"
 #include "launch/model_setup.h"
 

@@ -6,19 +6,11 @@
 #include <thread>
 #include <vector>
 
-#include "kernels/check.h"
+#include "common/check.h"
 
 namespace gs {
 
 namespace {
-
-void check_mpi(int code, const char* what) {
-  if (code == MPI_SUCCESS) return;
-  char text[MPI_MAX_ERROR_STRING];
-  int length = 0;
-  MPI_Error_string(code, text, &length);
-  GS_FAIL("MPI " << what << " failed: " << std::string(text, length));
-}
 
 void rank_and_size(MPI_Comm comm, int& rank, int& size) {
   check_mpi(MPI_Comm_rank(comm, &rank), "Comm_rank");
@@ -88,15 +80,18 @@ void MpiControlChannel::all_gather(std::span<const std::byte> local, std::span<s
 
 void MpiControlChannel::barrier() { check_mpi(MPI_Barrier(comm_), "Barrier"); }
 
-MpiTensorChannel::MpiTensorChannel(MPI_Comm comm) : comm_(comm) {
+MpiTensorChannel::MpiTensorChannel(MPI_Comm comm) : comm_(comm), watch_(comm) {
   rank_and_size(comm_, rank_, size_);
   displacements_.resize(size_);
 }
 
 void MpiTensorChannel::all_reduce_sum(TensorSpan data, kernels::Stream) {
   check_host_f32(data, "all_reduce_sum");
-  check_mpi(MPI_Allreduce(MPI_IN_PLACE, data.data, static_cast<int>(data.count), MPI_FLOAT, MPI_SUM, comm_),
-            "Allreduce");
+  MPI_Request request;
+  check_mpi(MPI_Iallreduce(MPI_IN_PLACE, data.data, static_cast<int>(data.count), MPI_FLOAT, MPI_SUM, comm_,
+                           &request),
+            "Iallreduce");
+  watch_.wait(request, "all-reduce");
 }
 
 void MpiTensorChannel::all_gather(TensorSpan local, TensorSpan out, std::span<const int> counts,
@@ -106,9 +101,11 @@ void MpiTensorChannel::all_gather(TensorSpan local, TensorSpan out, std::span<co
   GS_CHECK(static_cast<int>(counts.size()) == size_ && counts[rank_] == static_cast<int>(local.count),
            "all_gather: counts do not match the communicator or this rank's slice");
   const int* displs = displacements(counts);
-  check_mpi(MPI_Allgatherv(local.data, static_cast<int>(local.count), MPI_FLOAT, out.data, counts.data(),
-                           displs, MPI_FLOAT, comm_),
-            "Allgatherv");
+  MPI_Request request;
+  check_mpi(MPI_Iallgatherv(local.data, static_cast<int>(local.count), MPI_FLOAT, out.data, counts.data(),
+                            displs, MPI_FLOAT, comm_, &request),
+            "Iallgatherv");
+  watch_.wait(request, "all-gather");
 }
 
 void MpiTensorChannel::gather(TensorSpan local, TensorSpan out, std::span<const int> counts, int root,
@@ -118,9 +115,11 @@ void MpiTensorChannel::gather(TensorSpan local, TensorSpan out, std::span<const 
   GS_CHECK(static_cast<int>(counts.size()) == size_ && counts[rank_] == static_cast<int>(local.count),
            "gather: counts do not match the communicator or this rank's slice");
   const int* displs = displacements(counts);
-  check_mpi(MPI_Gatherv(local.data, static_cast<int>(local.count), MPI_FLOAT, out.data, counts.data(), displs,
-                        MPI_FLOAT, root, comm_),
-            "Gatherv");
+  MPI_Request request;
+  check_mpi(MPI_Igatherv(local.data, static_cast<int>(local.count), MPI_FLOAT, out.data, counts.data(), displs,
+                         MPI_FLOAT, root, comm_, &request),
+            "Igatherv");
+  watch_.wait(request, "gather");
 }
 
 const int* MpiTensorChannel::displacements(std::span<const int> counts) {

@@ -1,11 +1,16 @@
 // MPI implementations of the control channel and of the tensor channel for
-// tensors in host memory (CPU ranks).
+// tensors in host memory (CPU ranks). The tensor channel's collectives (a step's)
+// are MPI's non-blocking ones, waited for by a CollectiveWatch: with a time limit
+// set, a rank that never joins ends the job with a message naming it. The control
+// channel's wait as long as it takes: rank 0 may wait for its user (a prompt, a
+// request) while the others wait for its next step.
 #pragma once
 
 #include <mpi.h>
 
 #include <vector>
 
+#include "parallel/collective_watch.h"
 #include "parallel/control_channel.h"
 #include "parallel/tensor_channel.h"
 
@@ -62,6 +67,9 @@ class MpiTensorChannel final : public TensorChannel {
   void gather(TensorSpan local, TensorSpan out, std::span<const int> counts, int root,
               kernels::Stream stream) override;
 
+  // A collective not complete after `seconds` ends the job (CollectiveWatch).
+  void limit_collective_wait(double seconds) { watch_.limit_wait(seconds); }
+
  private:
   // Offsets of each rank's block for the v-collectives, into a buffer sized once
   // (the logits gather runs every decode step and must not allocate).
@@ -71,6 +79,7 @@ class MpiTensorChannel final : public TensorChannel {
   int rank_ = 0;
   int size_ = 1;
   std::vector<int> displacements_;  // (size)
+  CollectiveWatch watch_;
 };
 
 // Both channels over one MPI communicator, as CPU ranks use them: the control

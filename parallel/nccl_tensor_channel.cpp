@@ -6,7 +6,7 @@
 #include <numeric>
 #include <vector>
 
-#include "kernels/check.h"
+#include "common/check.h"
 
 namespace gs {
 namespace {

@@ -24,14 +24,15 @@ fi
 # TSan on the multi-threaded kernel tests: clang with LLVM's OpenMP runtime, whose
 # Archer tool tells TSan about OpenMP's synchronisation (GCC's libgomp cannot).
 CC=clang CXX=clang++ cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGROUPSHARD_SANITIZE=thread \
-  -DGROUPSHARD_BENCHMARKS=OFF
+  -DGROUPSHARD_CUDA=OFF -DGROUPSHARD_BENCHMARKS=OFF
 cmake --build build-tsan -j "$(nproc)" --target kernels_test
 archer=$(dirname "$(dirname "$(clang -print-resource-dir)")")/libarcher.so
 OMP_NUM_THREADS=4 OPENBLAS_NUM_THREADS=1 OMP_TOOL_LIBRARIES=$archer \
   TSAN_OPTIONS="halt_on_error=1 ignore_noninstrumented_modules=1" build-tsan/tests/kernels/kernels_test
 
-# ASan + UBSan on the whole suite.
-cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGROUPSHARD_SANITIZE=address
+# ASan + UBSan on the whole suite, CPU code only (CUDA's device code is not
+# instrumented, and the GPU tests skip without a GPU anyway).
+cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGROUPSHARD_SANITIZE=address -DGROUPSHARD_CUDA=OFF
 cmake --build build-sanitize -j "$(nproc)"
 # Open MPI's own allocations are never freed before exit, so leak checking
 # would report the library, not groupshard. The rank-failure tests preload a

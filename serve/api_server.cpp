@@ -11,7 +11,7 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
-#include "kernels/check.h"
+#include "common/check.h"
 #include "serve/api_error.h"
 #include "serve/playground.h"
 #include "serve/streamed_text.h"

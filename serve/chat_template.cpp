@@ -4,7 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "kernels/check.h"
+#include "common/check.h"
 
 namespace gs::serve {
 

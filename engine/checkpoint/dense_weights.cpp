@@ -7,7 +7,7 @@
 #include "engine/checkpoint/hf_writer.h"
 #include "engine/checkpoint/rotary_rows.h"
 #include "engine/checkpoint/weight_inventory.h"
-#include "kernels/check.h"
+#include "common/check.h"
 
 namespace gs {
 

@@ -4,7 +4,7 @@
 #include <cmath>
 #include <cstring>
 
-#include "kernels/check.h"
+#include "common/check.h"
 
 namespace gs {
 
@@ -54,10 +54,6 @@ float f16_to_f32(std::uint16_t bits) {
   }
   if (exponent == 0x1f) return std::bit_cast<float>(sign | 0x7f800000u | (mantissa << 13));
   return std::bit_cast<float>(sign | ((exponent + 112) << 23) | (mantissa << 13));
-}
-
-float bf16_to_f32(std::uint16_t bits) {
-  return std::bit_cast<float>(static_cast<std::uint32_t>(bits) << 16);
 }
 
 std::uint16_t f32_to_f16(float value) {

@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <string>
 
+#include "common/bf16.h"
+
 namespace gs {
 
 enum class DType { f32, f16, bf16 };
@@ -14,7 +16,6 @@ std::string dtype_name(DType dtype);        // "F32", "F16", "BF16" as safetenso
 DType dtype_from_name(const std::string& name, const std::string& context);  // throws naming context
 
 float f16_to_f32(std::uint16_t bits);
-float bf16_to_f32(std::uint16_t bits);
 std::uint16_t f32_to_f16(float value);      // round to nearest even
 std::uint16_t f32_to_bf16(float value);     // round to nearest even
 

@@ -9,7 +9,8 @@
 
 #include "engine/checkpoint/safetensors_reader.h"
 #include "engine/checkpoint/weight_inventory.h"
-#include "kernels/check.h"
+#include "common/check.h"
+#include "common/json_file.h"
 
 namespace gs {
 
@@ -53,19 +54,6 @@ std::string hf_tensor_name(WeightKind kind, int layer) {
 namespace {
 
 using nlohmann::json;
-
-json read_json_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  GS_CHECK(in, path.string() << ": cannot open for reading");
-  std::ostringstream text;
-  text << in.rdbuf();
-  try {
-    return json::parse(text.str());
-  } catch (const json::exception& e) {
-    // A parse_error, or out_of_range for a number beyond double.
-    GS_FAIL(path.string() << ": not valid JSON: " << e.what());
-  }
-}
 
 class HfCheckpoint : public WeightSource {
  public:

@@ -7,7 +7,7 @@
 
 #include "engine/checkpoint/hf_checkpoint.h"
 #include "engine/checkpoint/rotary_rows.h"
-#include "kernels/check.h"
+#include "common/check.h"
 
 namespace gs {
 

@@ -7,7 +7,7 @@
 
 #include "engine/checkpoint/mapped_file.h"
 #include "engine/checkpoint/weight_inventory.h"
-#include "kernels/check.h"
+#include "common/check.h"
 
 namespace gs {
 

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "kernels/check.h"
+#include "common/check.h"
 
 namespace gs {
 
@@ -25,7 +25,7 @@ std::vector<float> permute_rotary_rows(std::span<const float> values, int head_d
   for (std::int64_t head = 0; head < rows / head_dim; ++head) {
     for (int r = 0; r < head_dim; ++r) {
       const std::int64_t interleaved = head * head_dim + r;
-      const std::int64_t half_split = head * head_dim + r / 2 + (r % 2) * (head_dim / 2);
+      const std::int64_t half_split = head * head_dim + half_split_row(r, head_dim);
       const float* src = values.data() + (to_interleaved ? half_split : interleaved) * row_len;
       float* dst = out.data() + (to_interleaved ? interleaved : half_split) * row_len;
       std::copy(src, src + row_len, dst);

@@ -13,12 +13,14 @@
 
 namespace gs {
 
+// Interleaved row r of a head (pair r/2, component r%2) is this half-split row.
+inline int half_split_row(int r, int head_dim) { return r / 2 + (r % 2) * (head_dim / 2); }
+
 // wq, wk, bq and bk: the tensors whose rows depend on the rotary layout.
 bool has_rotary_rows(WeightKind kind);
 
 // values holds rows of row_len values (1 for a bias), head_dim rows per head, in
-// layout `from`; returns the same rows in layout `to`. Interleaved row r of a
-// head (pair r/2, component r%2) is half-split row r/2 + (r%2) * head_dim/2.
+// layout `from`; returns the same rows in layout `to` (half_split_row).
 std::vector<float> permute_rotary_rows(std::span<const float> values, int head_dim,
                                        std::int64_t row_len, RotaryLayout from, RotaryLayout to);
 

@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/checkpoint/weight_inventory.h"
-#include "kernels/check.h"
+#include "common/check.h"
 
 namespace gs {
 

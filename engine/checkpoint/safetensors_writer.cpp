@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "kernels/check.h"
+#include "common/check.h"
 
 namespace gs {
 

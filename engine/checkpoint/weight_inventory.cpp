@@ -2,7 +2,7 @@
 
 #include <sstream>
 
-#include "kernels/check.h"
+#include "common/check.h"
 
 namespace gs {
 

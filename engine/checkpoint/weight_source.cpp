@@ -4,7 +4,7 @@
 
 #include "engine/checkpoint/hf_checkpoint.h"
 #include "engine/checkpoint/llama2c_reader.h"
-#include "kernels/check.h"
+#include "common/check.h"
 
 namespace gs {
 

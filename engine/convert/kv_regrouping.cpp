@@ -3,7 +3,7 @@
 #include <cmath>
 #include <random>
 
-#include "kernels/check.h"
+#include "common/check.h"
 
 namespace gs {
 

@@ -1,14 +1,16 @@
 #include "engine/convert/staged_directory.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
-#include "kernels/check.h"
+#include "common/check.h"
 
 namespace gs {
 
@@ -22,11 +24,40 @@ fs::path normalized(const fs::path& target) {
   return path.has_filename() ? path : path.parent_path();
 }
 
+// ".out.partial-HOST-": the name of a folder beside `target` without the pid of
+// the process that writes it; the host, as the folder may be on a shared file system.
+std::string beside_prefix(const fs::path& target, const std::string& tag) {
+  char host[256] = {};
+  gethostname(host, sizeof host - 1);
+  std::string prefix = ".";  // appended piece by piece: GCC 12 warns (-Wrestrict) on "." + string
+  prefix += target.filename().string();
+  prefix += '.';
+  prefix += tag;
+  prefix += '-';
+  prefix += host;
+  prefix += "-";
+  return prefix;
+}
+
 fs::path beside(const fs::path& target, const std::string& tag) {
-  std::string name = ".";
-  name += target.filename().string();
-  name += "." + tag + "-" + std::to_string(getpid());
-  return target.parent_path() / name;
+  return target.parent_path() / (beside_prefix(target, tag) + std::to_string(getpid()));
+}
+
+// Removes the stages of `target` that processes of this host no longer running
+// left behind (a convert killed mid-write).
+void remove_abandoned_stages(const fs::path& target) {
+  const std::string prefix = beside_prefix(target, "partial");
+  std::error_code error;
+  for (const fs::directory_entry& entry : fs::directory_iterator(target.parent_path(), error)) {
+    const std::string name = entry.path().filename().string();
+    if (!name.starts_with(prefix)) continue;
+    char* end = nullptr;
+    const long pid = std::strtol(name.c_str() + prefix.size(), &end, 10);
+    if (pid <= 0 || *end != '\0') continue;
+    if (kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;  // running, or not ours to ask
+    std::error_code ignored;
+    fs::remove_all(entry.path(), ignored);
+  }
 }
 
 void rename_or_throw(const fs::path& from, const fs::path& to) {
@@ -40,6 +71,7 @@ void rename_or_throw(const fs::path& from, const fs::path& to) {
 StagedDirectory::StagedDirectory(const fs::path& target)
     : target_(normalized(target)), staged_(beside(target_, "partial")) {
   std::error_code error;
+  if (fs::exists(target_.parent_path(), error)) remove_abandoned_stages(target_);
   fs::remove_all(staged_, error);  // left by an earlier process with this pid
   fs::create_directories(staged_, error);  // and the target's parents, as a new target needs them
   GS_CHECK(!error, staged_.string() << ": cannot create the folder to write " << target_.string()

@@ -12,8 +12,10 @@ namespace gs {
 
 class StagedDirectory {
  public:
-  // Creates an empty hidden folder beside `target` (the same filesystem, so the
-  // final rename is atomic). Throws gs::Error naming the folder if it cannot.
+  // Creates an empty hidden folder beside `target`, ".<target>.partial-HOST-PID" (the
+  // same filesystem, so the final rename is atomic), after removing those of this
+  // host whose process is gone (a killed convert's). Throws gs::Error naming the
+  // folder if it cannot.
   explicit StagedDirectory(const std::filesystem::path& target);
   // Unless commit() succeeded: returns what commit() carried over to the target
   // and removes the staged folder.

@@ -1,27 +1,17 @@
 #include "engine/planner/decode_report.h"
 
 #include <algorithm>
-#include <cstdarg>
-#include <cstdio>
 #include <tuple>
 
 #include <nlohmann/json.hpp>
+
+#include "common/text.h"
 
 namespace gs::planner {
 
 namespace {
 
 using nlohmann::json;
-
-std::string format(const char* pattern, ...) __attribute__((format(printf, 1, 2)));
-std::string format(const char* pattern, ...) {
-  char buffer[512];
-  va_list args;
-  va_start(args, pattern);
-  std::vsnprintf(buffer, sizeof(buffer), pattern, args);
-  va_end(args);
-  return buffer;
-}
 
 // Three significant digits in decimal units, as datasheets count: "2.76 GB".
 std::string bytes_text(double bytes) {
@@ -31,10 +21,10 @@ std::string bytes_text(double bytes) {
     bytes /= 1000;
     ++unit;
   }
-  return format(unit == 0 ? "%.0f %s" : "%.3g %s", bytes, units[unit]);
+  return printf_text(unit == 0 ? "%.0f %s" : "%.3g %s", bytes, units[unit]);
 }
 
-std::string ms_text(double seconds) { return format("%.3f ms", seconds * 1e3); }
+std::string ms_text(double seconds) { return printf_text("%.3f ms", seconds * 1e3); }
 
 std::string attention_name(int groups, int heads) {
   if (groups == heads) return "MHA";
@@ -49,37 +39,37 @@ std::string link_name(const HardwareProfile& hw, bool over_network) {
 
 std::string model_line(const PlannerModel& m) {
   const ModelShape& s = m.shape;
-  const std::string groups = format("%d KV groups (%s)", s.n_kv_heads, attention_name(s.n_kv_heads, s.n_heads).c_str());
+  const std::string groups = printf_text("%d KV groups (%s)", s.n_kv_heads, attention_name(s.n_kv_heads, s.n_heads).c_str());
   if (m.family == ModelFamily::encoder_decoder) {
-    return format("model %s: encoder-decoder, d_model %d, %d query heads x %d, %s in decoder self- and "
-                  "cross-attention (encoder: MHA), d_ff %d%s, %d encoder + %d decoder layers, vocab %d",
-                  m.name.c_str(), s.dim, s.n_heads, s.head_dim, groups.c_str(), s.ffn_dim,
-                  m.gated_ffn ? " gated" : "", m.encoder_layers, s.n_layers, s.vocab_size);
+    return printf_text("model %s: encoder-decoder, d_model %d, %d query heads x %d, %s in decoder self- and "
+                       "cross-attention (encoder: MHA), d_ff %d%s, %d encoder + %d decoder layers, vocab %d",
+                       m.name.c_str(), s.dim, s.n_heads, s.head_dim, groups.c_str(), s.ffn_dim,
+                       m.gated_ffn ? " gated" : "", m.encoder_layers, s.n_layers, s.vocab_size);
   }
-  return format("model %s: decoder-only, dim %d, %d query heads x %d, %s, ffn %d, %d layers, vocab %d, %s LM head",
-                m.name.c_str(), s.dim, s.n_heads, s.head_dim, groups.c_str(), s.ffn_dim, s.n_layers, s.vocab_size,
-                s.tied_embeddings ? "tied" : "untied");
+  return printf_text("model %s: decoder-only, dim %d, %d query heads x %d, %s, ffn %d, %d layers, vocab %d, %s LM head",
+                     m.name.c_str(), s.dim, s.n_heads, s.head_dim, groups.c_str(), s.ffn_dim, s.n_layers, s.vocab_size,
+                     s.tied_embeddings ? "tied" : "untied");
 }
 
 std::string hardware_line(const PlanReport& r, const DecodeCost& c) {
   const HardwareProfile& hw = r.hardware;
-  std::string line = format("hardware %s: memory %g GB/s", hw.name.c_str(), hw.memory_gbps);
-  if (hw.memory_gb > 0) line += format(" (%g GB)", hw.memory_gb);
-  line += c.peak_tflops > 0 ? format(", dense peak %g TFLOPS", c.peak_tflops) : ", no compute peak";
-  line += format(", %s %g GB/s per direction", link_name(hw, false).c_str(), hw.link_gbps);
+  std::string line = printf_text("hardware %s: memory %g GB/s", hw.name.c_str(), hw.memory_gbps);
+  if (hw.memory_gb > 0) line += printf_text(" (%g GB)", hw.memory_gb);
+  line += c.peak_tflops > 0 ? printf_text(", dense peak %g TFLOPS", c.peak_tflops) : ", no compute peak";
+  line += printf_text(", %s %g GB/s per direction", link_name(hw, false).c_str(), hw.link_gbps);
   if (hw.network_gbps > 0)
-    line += format(", InfiniBand %g GB/s per GPU, %d GPUs per host", hw.network_gbps, hw.devices_per_host);
+    line += printf_text(", InfiniBand %g GB/s per GPU, %d GPUs per host", hw.network_gbps, hw.devices_per_host);
   return line;
 }
 
 std::string step_line(const PlanReport& r, const DecodeCost& c) {
-  std::string context = format("context %d", c.context);
-  if (c.encoder_context > 0) context += format(" (encoder outputs %d)", c.encoder_context);
-  return format("decode step: batch %d, %s, %s weights and KV cache, tp %d on %d host%s (%d rank%s per host), "
-                "strategy %s",
-                c.batch, context.c_str(), precision_name(r.settings.precision).c_str(), c.tp, c.hosts,
-                c.hosts == 1 ? "" : "s", c.ranks_per_host, c.ranks_per_host == 1 ? "" : "s",
-                strategy_name(r.settings.strategy).c_str());
+  std::string context = printf_text("context %d", c.context);
+  if (c.encoder_context > 0) context += printf_text(" (encoder outputs %d)", c.encoder_context);
+  return printf_text("decode step: batch %d, %s, %s weights and KV cache, tp %d on %d host%s (%d rank%s per host), "
+                     "strategy %s",
+                     c.batch, context.c_str(), precision_name(r.settings.precision).c_str(), c.tp, c.hosts,
+                     c.hosts == 1 ? "" : "s", c.ranks_per_host, c.ranks_per_host == 1 ? "" : "s",
+                     strategy_name(r.settings.strategy).c_str());
 }
 
 std::string range_text(int first, int last) {
@@ -176,45 +166,45 @@ json header_json(const PlanReport& r) {
 
 std::string decode_cost_table(const PlanReport& r, const DecodeCost& c) {
   std::string out = model_line(r.model) + "\n" + hardware_line(r, c) + "\n" + step_line(r, c) + "\n\n";
-  out += format("  %-7s %7s %8s %7s %10s %11s %12s %11s %10s %10s\n", "ranks", "q heads", "KV heads", "KV repl",
-                "weights", "KV cache", "read/step", "GFLOP/step", "memory", "compute");
+  out += printf_text("  %-7s %7s %8s %7s %10s %11s %12s %11s %10s %10s\n", "ranks", "q heads", "KV heads", "KV repl",
+                     "weights", "KV cache", "read/step", "GFLOP/step", "memory", "compute");
   for (std::size_t first = 0; first < c.ranks.size();) {
     std::size_t last = first;
     while (last + 1 < c.ranks.size() && row_key(c.ranks[last + 1]) == row_key(c.ranks[first])) ++last;
     const RankCost& rc = c.ranks[first];
-    out += format("  %-7s %7d %8d %7d %10s %11s %12s %11.3g %10s %10s\n",
-                  range_text(static_cast<int>(first), static_cast<int>(last)).c_str(), rc.shard.q_heads.size(),
-                  rc.shard.kv_heads.size(), rc.kv_replication, bytes_text(rc.weight_bytes).c_str(),
-                  bytes_text(rc.kv_cache_bytes).c_str(), bytes_text(rc.step_bytes).c_str(), rc.step_flops / 1e9,
-                  ms_text(rc.memory_s).c_str(), ms_text(rc.compute_s).c_str());
+    out += printf_text("  %-7s %7d %8d %7d %10s %11s %12s %11.3g %10s %10s\n",
+                       range_text(static_cast<int>(first), static_cast<int>(last)).c_str(), rc.shard.q_heads.size(),
+                       rc.shard.kv_heads.size(), rc.kv_replication, bytes_text(rc.weight_bytes).c_str(),
+                       bytes_text(rc.kv_cache_bytes).c_str(), bytes_text(rc.step_bytes).c_str(), rc.step_flops / 1e9,
+                       ms_text(rc.memory_s).c_str(), ms_text(rc.compute_s).c_str());
     first = last + 1;
   }
-  out += format("\nKV bytes per token on rank 0: %s; every rank also holds %s of replicated embedding and norms\n",
-                bytes_text(c.ranks.front().kv_bytes_per_token).c_str(),
-                bytes_text(c.ranks.front().replicated_weight_bytes).c_str());
+  out += printf_text("\nKV bytes per token on rank 0: %s; every rank also holds %s of replicated embedding and norms\n",
+                     bytes_text(c.ranks.front().kv_bytes_per_token).c_str(),
+                     bytes_text(c.ranks.front().replicated_weight_bytes).c_str());
   if (c.ranks.front().kv_tokens_fit >= 0) {
     std::int64_t fewest = c.ranks.front().kv_tokens_fit;
     for (const RankCost& rc : c.ranks) fewest = std::min(fewest, rc.kv_tokens_fit);
-    out += format("KV cache room: %lld tokens per rank (the fullest rank's memory beside its weights, "
-                  "in blocks of 16)\n",
-                  static_cast<long long>(fewest));
+    out += printf_text("KV cache room: %lld tokens per rank (the fullest rank's memory beside its weights, "
+                       "in blocks of 16)\n",
+                       static_cast<long long>(fewest));
   }
-  out += format("KV replication: each KV head on at most %d rank%s; the extra copies waste %s of K/V weights "
-                "and %s of KV cache over all ranks\n",
-                c.max_kv_replication, c.max_kv_replication == 1 ? "" : "s", bytes_text(c.wasted_weight_bytes).c_str(),
-                bytes_text(c.wasted_kv_cache_bytes).c_str());
+  out += printf_text("KV replication: each KV head on at most %d rank%s; the extra copies waste %s of K/V weights "
+                     "and %s of KV cache over all ranks\n",
+                     c.max_kv_replication, c.max_kv_replication == 1 ? "" : "s", bytes_text(c.wasted_weight_bytes).c_str(),
+                     bytes_text(c.wasted_kv_cache_bytes).c_str());
   if (c.tp > 1) {
-    out += format("communication: %d all-reduces of %s and a %s logits gather per step, ring over %s "
-                  "(2(n-1)/n x bytes / %g GB/s + %g us each): %s\n",
-                  c.all_reduces, bytes_text(c.all_reduce_bytes).c_str(), bytes_text(c.gather_bytes).c_str(),
-                  link_name(r.hardware, c.over_network).c_str(), c.link_gbps, c.latency_us, ms_text(c.comm_s).c_str());
+    out += printf_text("communication: %d all-reduces of %s and a %s logits gather per step, ring over %s "
+                       "(2(n-1)/n x bytes / %g GB/s + %g us each): %s\n",
+                       c.all_reduces, bytes_text(c.all_reduce_bytes).c_str(), bytes_text(c.gather_bytes).c_str(),
+                       link_name(r.hardware, c.over_network).c_str(), c.link_gbps, c.latency_us, ms_text(c.comm_s).c_str());
   } else {
     out += "communication: none (tp = 1)\n";
   }
-  out += format("time per step: %s = max(memory %s, compute %s) + communication %s; serial sum %s; "
-                "%.1f tokens/s (one token per sequence per step)\n",
-                ms_text(c.step_s).c_str(), ms_text(c.memory_s).c_str(), ms_text(c.compute_s).c_str(),
-                ms_text(c.comm_s).c_str(), ms_text(c.step_serial_s).c_str(), c.tokens_per_s);
+  out += printf_text("time per step: %s = max(memory %s, compute %s) + communication %s; serial sum %s; "
+                     "%.1f tokens/s (one token per sequence per step)\n",
+                     ms_text(c.step_s).c_str(), ms_text(c.memory_s).c_str(), ms_text(c.compute_s).c_str(),
+                     ms_text(c.comm_s).c_str(), ms_text(c.step_serial_s).c_str(), c.tokens_per_s);
   for (const std::string& note : c.notes) out += "note: " + note + "\n";
   return out;
 }
@@ -225,12 +215,12 @@ std::string sweep_table(const PlanReport& r, const std::vector<SweepEntry>& entr
     if (!first && e.cost) first = &*e.cost;
   std::string out = model_line(r.model) + "\n" + hardware_line(r, *first) + "\n" + step_line(r, *first) + "\n";
   out += "per rank: the slowest rank's figures; wasted: extra copies of KV heads (weights + cache), all ranks\n\n";
-  out += format("  %4s %-7s %7s %10s %10s %10s %10s %10s %10s %10s %10s %11s\n", "G", "attn", "KV repl", "weights",
-                "KV cache", "wasted", "read/step", "memory", "compute", "comm", "step", "tokens/s");
+  out += printf_text("  %4s %-7s %7s %10s %10s %10s %10s %10s %10s %10s %10s %11s\n", "G", "attn", "KV repl", "weights",
+                     "KV cache", "wasted", "read/step", "memory", "compute", "comm", "step", "tokens/s");
   for (const SweepEntry& e : entries) {
     const std::string name = attention_name(e.kv_groups, r.model.shape.n_heads);
     if (!e.cost) {
-      out += format("  %4d %-7s no layout: %s\n", e.kv_groups, name.c_str(), e.error.c_str());
+      out += printf_text("  %4d %-7s no layout: %s\n", e.kv_groups, name.c_str(), e.error.c_str());
       continue;
     }
     const DecodeCost& c = *e.cost;
@@ -240,14 +230,14 @@ std::string sweep_table(const PlanReport& r, const std::vector<SweepEntry>& entr
       cache = std::max(cache, rc.kv_cache_bytes);
       read = std::max(read, rc.step_bytes);
     }
-    out += format("  %4d %-7s %7d %10s %10s %10s %10s %10s %10s %10s %10s %11.1f\n", e.kv_groups, name.c_str(),
-                  c.max_kv_replication, bytes_text(weights).c_str(), bytes_text(cache).c_str(),
-                  bytes_text(c.wasted_weight_bytes + c.wasted_kv_cache_bytes).c_str(), bytes_text(read).c_str(),
-                  ms_text(c.memory_s).c_str(), ms_text(c.compute_s).c_str(), ms_text(c.comm_s).c_str(),
-                  ms_text(c.step_s).c_str(), c.tokens_per_s);
+    out += printf_text("  %4d %-7s %7d %10s %10s %10s %10s %10s %10s %10s %10s %11.1f\n", e.kv_groups, name.c_str(),
+                       c.max_kv_replication, bytes_text(weights).c_str(), bytes_text(cache).c_str(),
+                       bytes_text(c.wasted_weight_bytes + c.wasted_kv_cache_bytes).c_str(), bytes_text(read).c_str(),
+                       ms_text(c.memory_s).c_str(), ms_text(c.compute_s).c_str(), ms_text(c.comm_s).c_str(),
+                       ms_text(c.step_s).c_str(), c.tokens_per_s);
   }
-  out += format("\nstep = max(memory, compute) + communication; ring all-reduce = 2(n-1)/n x bytes / %g GB/s + %g us\n",
-                first->link_gbps, first->latency_us);
+  out += printf_text("\nstep = max(memory, compute) + communication; ring all-reduce = 2(n-1)/n x bytes / %g GB/s + %g us\n",
+                     first->link_gbps, first->latency_us);
   for (const SweepEntry& e : entries) {
     if (!e.cost) continue;
     for (const std::string& note : e.cost->notes)

@@ -3,7 +3,7 @@
 #include <climits>
 #include <cmath>
 
-#include "kernels/check.h"
+#include "common/check.h"
 
 namespace gs::planner {
 

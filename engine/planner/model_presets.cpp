@@ -12,7 +12,8 @@
 
 #include "engine/checkpoint/weight_source.h"
 #include "engine/model_config.h"
-#include "kernels/check.h"
+#include "common/check.h"
+#include "common/json_file.h"
 
 namespace gs::planner {
 
@@ -99,18 +100,6 @@ PlannerModel t5_from_json(const json& c, const std::string& source) {
            source << ": num_heads " << m.shape.n_heads << " is not a multiple of num_key_value_heads "
                   << m.shape.n_kv_heads);
   return m;
-}
-
-json read_json_file(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  GS_CHECK(in, "cannot read " << path.string());
-  std::ostringstream text;
-  text << in.rdbuf();
-  try {
-    return json::parse(text.str());
-  } catch (const json::exception& e) {
-    GS_FAIL(path.string() << ": not valid JSON: " << e.what());
-  }
 }
 
 }  // namespace

@@ -4,7 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/checkpoint/safetensors_writer.h"
-#include "kernels/check.h"
+#include "common/check.h"
 
 namespace gs {
 

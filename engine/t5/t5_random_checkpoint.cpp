@@ -11,7 +11,7 @@
 
 #include "engine/checkpoint/safetensors_writer.h"
 #include "engine/t5/t5_checkpoint.h"
-#include "kernels/check.h"
+#include "common/check.h"
 
 namespace gs {
 

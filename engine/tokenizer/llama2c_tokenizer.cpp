@@ -6,7 +6,7 @@
 #include <iterator>
 
 #include "engine/tokenizer/piece_text.h"
-#include "kernels/check.h"
+#include "common/check.h"
 
 namespace gs {
 

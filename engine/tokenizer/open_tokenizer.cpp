@@ -7,7 +7,7 @@
 #include "engine/tokenizer/llama2c_tokenizer.h"
 #include "engine/tokenizer/sentencepiece_tokenizer.h"
 #include "engine/tokenizer/tokenizer.h"
-#include "kernels/check.h"
+#include "common/check.h"
 
 namespace gs {
 

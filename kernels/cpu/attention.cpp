@@ -15,7 +15,7 @@
 #include <cstdint>
 #include <limits>
 
-#include "kernels/check.h"
+#include "common/check.h"
 #include "kernels/cpu/attention_check.h"
 #include "kernels/cpu/fast.h"
 #include "kernels/cpu/thread_pool.h"

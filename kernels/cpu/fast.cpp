@@ -9,7 +9,7 @@
 
 #include <memory>
 
-#include "kernels/check.h"
+#include "common/check.h"
 #include "kernels/cpu/thread_pool.h"
 
 namespace gs::kernels::cpu {

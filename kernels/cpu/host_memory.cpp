@@ -5,7 +5,7 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "kernels/check.h"
+#include "common/check.h"
 
 namespace gs::kernels::cpu {
 

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "kernels/check.h"
+#include "common/check.h"
 
 namespace gs::kernels {
 

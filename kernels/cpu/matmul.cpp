@@ -16,7 +16,7 @@
 #include <algorithm>
 #include <cstdint>
 
-#include "kernels/check.h"
+#include "common/check.h"
 #include "kernels/cpu/fast.h"
 #include "kernels/cpu/parallel.h"
 #include "kernels/cpu/small_batch.h"
@@ -27,7 +27,7 @@ namespace gs::kernels::cpu {
 namespace {
 
 inline float widen(float w) { return w; }
-inline float widen(std::uint16_t w) { return widen_bf16(w); }
+inline float widen(std::uint16_t w) { return bf16_to_f32(w); }
 
 // Rows per sgemm call: a bf16 tile of at most this many floats once widened
 // (1 MiB: it stays in L2 while sgemm packs it). f32 uses the same slices.
@@ -138,7 +138,7 @@ void gemm_blas(const float* x, const WeightMatrix& w, const float* bias, float* 
       const std::uint16_t* src = w.bf16() + std::size_t(r0) * in;
       const std::size_t size = std::size_t(count) * in;
 #pragma omp simd
-      for (std::size_t i = 0; i < size; ++i) widened[i] = widen_bf16(src[i]);
+      for (std::size_t i = 0; i < size; ++i) widened[i] = bf16_to_f32(src[i]);
       wf = widened;
     }
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, count, in, 1.0f, x, in, wf, in, 1.0f,

@@ -6,7 +6,7 @@
 #include <cmath>
 #include <vector>
 
-#include "kernels/check.h"
+#include "common/check.h"
 #include "kernels/cpu/attention_check.h"
 
 namespace gs::kernels::ref {

@@ -16,7 +16,7 @@
 #include <cstdint>
 #include <cstring>
 
-#include "kernels/check.h"
+#include "common/check.h"
 #include "kernels/cpu/thread_pool.h"
 
 namespace gs::kernels::cpu {
@@ -73,7 +73,7 @@ inline void keep_in_register(Vec<L>& v) {
 }
 
 inline float widen(float w) { return w; }
-inline float widen(std::uint16_t w) { return widen_bf16(w); }
+inline float widen(std::uint16_t w) { return bf16_to_f32(w); }
 
 template <int L>
 inline float sum_lanes(Vec<L> v) {

@@ -10,7 +10,7 @@
 #include <chrono>
 #include <memory>
 
-#include "kernels/check.h"
+#include "common/check.h"
 
 namespace gs::kernels::cpu {
 namespace {

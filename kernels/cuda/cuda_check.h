@@ -6,7 +6,7 @@
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 
-#include "kernels/check.h"
+#include "common/check.h"
 
 #define GS_CUDA_CHECK(call)                                                             \
   do {                                                                                  \

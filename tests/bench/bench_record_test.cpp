@@ -9,7 +9,7 @@
 
 #include "bench/bench_record.h"
 #include "bench/memory_bandwidth.h"
-#include "kernels/check.h"
+#include "common/check.h"
 
 namespace gs::bench {
 namespace {

@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "bench/random_model_shape.h"
-#include "kernels/check.h"
+#include "common/check.h"
 
 namespace gs::bench {
 namespace {

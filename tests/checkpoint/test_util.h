@@ -16,7 +16,7 @@
 
 #include "engine/checkpoint/dense_weights.h"
 #include "engine/model_config.h"
-#include "kernels/check.h"
+#include "common/check.h"
 
 namespace gs::testing {
 

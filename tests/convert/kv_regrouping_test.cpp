@@ -5,7 +5,7 @@
 #include <cmath>
 
 #include "engine/convert/kv_regrouping.h"
-#include "kernels/check.h"
+#include "common/check.h"
 
 namespace gs {
 namespace {

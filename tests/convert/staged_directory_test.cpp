@@ -1,10 +1,13 @@
 // StagedDirectory: the target is only ever the previous folder or the complete
 // new one; an abandoned stage leaves the target as it was, files carried over
-// included, and nothing beside it.
+// included, and nothing beside it; a stage a killed process left is removed by the
+// next one.
 #include "engine/convert/staged_directory.h"
 
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <filesystem>
 #include <fstream>
@@ -104,6 +107,37 @@ TEST_F(StagedDirectoryTest, FailedCommitLeavesTheTargetAndNothingBeside) {
   }
   EXPECT_EQ(read(root_ / "file"), "not a folder");
   EXPECT_EQ(beside_out(), std::vector<std::string>{"file"});
+}
+
+// The pid of a process that has ended (a child reaped).
+pid_t ended_pid() {
+  const pid_t child = fork();
+  if (child == 0) _exit(0);
+  waitpid(child, nullptr, 0);
+  return child;
+}
+
+TEST_F(StagedDirectoryTest, RemovesStagesThatEndedProcessesOfThisHostLeft) {
+  char host[256] = {};
+  gethostname(host, sizeof host - 1);
+  const std::string ours = std::string(".out.partial-") + host + "-";
+  const std::string killed = ours + std::to_string(ended_pid());
+  const std::string running = ours + std::to_string(getppid());
+  const std::string elsewhere = ".out.partial-another-host-" + std::to_string(ended_pid());
+  for (const std::string& name : {killed, running, elsewhere}) {
+    fs::create_directories(root_ / name);
+    write(root_ / name / "model.safetensors", "half written");
+  }
+  {
+    StagedDirectory staged(root_ / "out");
+    EXPECT_EQ(staged.path(), root_ / (ours + std::to_string(getpid())));
+    std::vector<std::string> names = beside_out();
+    std::sort(names.begin(), names.end());
+    std::vector<std::string> expected = {running, elsewhere, staged.path().filename().string()};
+    std::sort(expected.begin(), expected.end());
+    EXPECT_EQ(names, expected);
+  }
+  EXPECT_EQ(read(root_ / "out" / "model.bin"), "old model");
 }
 
 }  // namespace

@@ -7,7 +7,7 @@
 
 #include "engine/checkpoint/dtype.h"
 #include "engine_harness.h"
-#include "kernels/check.h"
+#include "common/check.h"
 #include "parallel/mpi_channels.h"
 
 namespace gs::testing {

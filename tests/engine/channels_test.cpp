@@ -5,11 +5,13 @@
 #include <gtest/gtest.h>
 #include <mpi.h>
 
+#include <chrono>
 #include <numeric>
+#include <thread>
 
 #include "engine_harness.h"
 #include "kernels/backend.h"
-#include "kernels/check.h"
+#include "common/check.h"
 #include "parallel/mpi_channels.h"
 #include "parallel/staged_tensor_channel.h"
 
@@ -100,6 +102,16 @@ TEST(Channels, ControlChannelAllGathersAndAgreesOnTheLowestFailingRank) {
   const std::optional<std::string> verdict =
       world.agree_on_failure(rank >= first ? std::optional<std::string>("rank " + std::to_string(rank)) : std::nullopt);
   EXPECT_EQ(verdict, std::optional<std::string>("rank " + std::to_string(first)));
+}
+
+// With a time limit set, the tensor channel's collectives are polled against it: a
+// rank that joins late (within the limit) changes nothing.
+TEST(Channels, TensorCollectivesWithATimeLimitWaitForALateRank) {
+  MpiChannels world(MPI_COMM_WORLD);
+  world.tensors.limit_collective_wait(30);
+  if (world.rank() == world.size() - 1) std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  check_collectives(world.tensors, kernels::MemorySpace::host);
+  EXPECT_THROW(world.tensors.limit_collective_wait(0), Error);
 }
 
 // The model's device path end to end: a backend whose memory counts as device

@@ -10,7 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine_harness.h"
-#include "kernels/check.h"
+#include "common/check.h"
 #include "parallel/mpi_channels.h"
 
 namespace gs::testing {

@@ -8,7 +8,7 @@
 #include <numeric>
 #include <vector>
 
-#include "kernels/check.h"
+#include "common/check.h"
 
 namespace gs {
 namespace {

@@ -9,7 +9,7 @@
 #include "engine/generator.h"
 #include "engine/llama_model.h"
 #include "engine_harness.h"
-#include "kernels/check.h"
+#include "common/check.h"
 #include "parallel/mpi_channels.h"
 
 namespace gs::testing {

@@ -1,7 +1,7 @@
 // The sharding rule of ../shared/DESIGN.md, case by case.
 #include <gtest/gtest.h>
 
-#include "kernels/check.h"
+#include "common/check.h"
 #include "parallel/shard_plan.h"
 
 namespace gs {

@@ -4,7 +4,7 @@
 #include <mpi.h>
 
 #include "engine_harness.h"
-#include "kernels/check.h"
+#include "common/check.h"
 #include "naive_llama.h"
 #include "parallel/mpi_channels.h"
 

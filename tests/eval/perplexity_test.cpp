@@ -5,7 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "engine/perplexity.h"
-#include "kernels/check.h"
+#include "common/check.h"
 
 namespace gs {
 namespace {

@@ -8,7 +8,7 @@
 #include <cstdlib>
 #include <exception>
 
-#include "kernels/check.h"
+#include "common/check.h"
 
 namespace gs::fuzz {
 

@@ -15,7 +15,7 @@
 #include "engine/checkpoint/llama2c_reader.h"
 #include "engine/checkpoint/safetensors_writer.h"
 #include "engine/model_config.h"
-#include "kernels/check.h"
+#include "common/check.h"
 
 namespace fs = std::filesystem;
 

@@ -1,6 +1,6 @@
 #include <tuple>
 
-#include "kernels/check.h"
+#include "common/check.h"
 #include "kernels/cpu/fast.h"
 #include "kernels/cpu/reference.h"
 #include "tests/kernels/attention_case.h"

@@ -1,7 +1,7 @@
 // Both backends, driven only through the Backend interface, agree op by op.
 #include "kernels/backend.h"
 
-#include "kernels/check.h"
+#include "common/check.h"
 #include "kernels/cpu/reference.h"
 #include "tests/kernels/attention_case.h"
 

@@ -2,7 +2,7 @@
 #include <numeric>
 #include <tuple>
 
-#include "kernels/check.h"
+#include "common/check.h"
 #include "kernels/cpu/fast.h"
 #include "kernels/cpu/reference.h"
 #include "tests/kernels/test_util.h"

@@ -3,7 +3,7 @@
 // sizes past 64 (the BLAS slices), both vector widths, f32 and bf16 weights.
 #include <tuple>
 
-#include "kernels/check.h"
+#include "common/check.h"
 #include "kernels/cpu/fast.h"
 #include "kernels/cpu/reference.h"
 #include "kernels/cpu/small_batch.h"

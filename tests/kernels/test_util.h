@@ -103,7 +103,7 @@ inline TestWeights random_weights(WeightType type, int rows, int cols, std::mt19
   if (type == WeightType::bf16) {
     for (float& v : w.values) {
       w.bf16.push_back(static_cast<std::uint16_t>(std::bit_cast<std::uint32_t>(v) >> 16));
-      v = widen_bf16(w.bf16.back());
+      v = bf16_to_f32(w.bf16.back());
     }
   }
   return w;

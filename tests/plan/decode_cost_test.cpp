@@ -7,7 +7,7 @@
 #include "engine/llama_weights.h"
 #include "engine/planner/decode_cost.h"
 #include "kernels/backend.h"
-#include "kernels/check.h"
+#include "common/check.h"
 
 namespace gs::planner {
 namespace {

@@ -1,10 +1,13 @@
 // libdying_rank.so: preloaded into the real groupshard ranks by the
 // rank-failure tests (mpirun -x LD_PRELOAD=...), so the product carries no
-// test hook. Through MPI's profiling interface it counts the collectives a rank
-// makes and, on the rank and call named by GS_TEST_DIE, makes that rank fail:
+// test hook. Through MPI's profiling interface it counts the collectives a rank's
+// channels start (the tensor channel's non-blocking ones under their blocking names:
+// MPI_Iallreduce counts as Allreduce) and, on the rank and call named by GS_TEST_DIE,
+// makes that rank fail:
 //   GS_TEST_DIE=RANK:FUNCTION:CALL:HOW   e.g. 1:Allreduce:40:kill
 // FUNCTION: Allreduce | Allgather | Allgatherv | Gatherv | Bcast | Barrier, the call numbered
-// from 1. HOW: kill (SIGKILL itself), exit (exit(3) without MPI_Finalize,
+// from 1. HOW: kill (SIGKILL itself), stop (SIGSTOP itself: alive but stuck, which
+// only runtime.collective_timeout_s ends), exit (exit(3) without MPI_Finalize,
 // as a library giving up would), error (the MPI call returns an error, which the
 // engine reports as gs::Error). Before failing it writes the wall time in ms to
 // GS_TEST_RUN_DIR/died_ms; every rank writes its pid to GS_TEST_RUN_DIR/rank<N>.pid
@@ -51,6 +54,10 @@ int maybe_fail(const char* function) {
   const auto now = std::chrono::system_clock::now().time_since_epoch();
   write_file("died_ms", std::chrono::duration_cast<std::chrono::milliseconds>(now).count());
   if (std::strcmp(die_how, "kill") == 0) raise(SIGKILL);
+  if (std::strcmp(die_how, "stop") == 0) {
+    raise(SIGSTOP);
+    return MPI_SUCCESS;  // continued (Open MPI sends SIGCONT before it kills): the call goes on
+  }
   if (std::strcmp(die_how, "exit") == 0) std::exit(3);
   return MPI_ERR_OTHER;
 }
@@ -65,9 +72,10 @@ int MPI_Init_thread(int* argc, char*** argv, int required, int* provided) {
   return rc;
 }
 
-int MPI_Allreduce(const void* send, void* receive, int count, MPI_Datatype type, MPI_Op op, MPI_Comm comm) {
+int MPI_Iallreduce(const void* send, void* receive, int count, MPI_Datatype type, MPI_Op op, MPI_Comm comm,
+                   MPI_Request* request) {
   if (const int rc = maybe_fail("Allreduce")) return rc;
-  return PMPI_Allreduce(send, receive, count, type, op, comm);
+  return PMPI_Iallreduce(send, receive, count, type, op, comm, request);
 }
 
 int MPI_Allgather(const void* send, int send_count, MPI_Datatype send_type, void* receive, int receive_count,
@@ -76,20 +84,20 @@ int MPI_Allgather(const void* send, int send_count, MPI_Datatype send_type, void
   return PMPI_Allgather(send, send_count, send_type, receive, receive_count, receive_type, comm);
 }
 
-int MPI_Allgatherv(const void* send, int send_count, MPI_Datatype send_type, void* receive,
-                   const int receive_counts[], const int displacements[], MPI_Datatype receive_type,
-                   MPI_Comm comm) {
+int MPI_Iallgatherv(const void* send, int send_count, MPI_Datatype send_type, void* receive,
+                    const int receive_counts[], const int displacements[], MPI_Datatype receive_type,
+                    MPI_Comm comm, MPI_Request* request) {
   if (const int rc = maybe_fail("Allgatherv")) return rc;
-  return PMPI_Allgatherv(send, send_count, send_type, receive, receive_counts, displacements, receive_type,
-                         comm);
+  return PMPI_Iallgatherv(send, send_count, send_type, receive, receive_counts, displacements, receive_type,
+                          comm, request);
 }
 
-int MPI_Gatherv(const void* send, int send_count, MPI_Datatype send_type, void* receive,
-                const int receive_counts[], const int displacements[], MPI_Datatype receive_type, int root,
-                MPI_Comm comm) {
+int MPI_Igatherv(const void* send, int send_count, MPI_Datatype send_type, void* receive,
+                 const int receive_counts[], const int displacements[], MPI_Datatype receive_type, int root,
+                 MPI_Comm comm, MPI_Request* request) {
   if (const int rc = maybe_fail("Gatherv")) return rc;
-  return PMPI_Gatherv(send, send_count, send_type, receive, receive_counts, displacements, receive_type, root,
-                      comm);
+  return PMPI_Igatherv(send, send_count, send_type, receive, receive_counts, displacements, receive_type, root,
+                       comm, request);
 }
 
 int MPI_Bcast(void* data, int count, MPI_Datatype type, int root, MPI_Comm comm) {

@@ -6,7 +6,7 @@
 
 #include <fstream>
 
-#include "kernels/check.h"
+#include "common/check.h"
 
 namespace gs::serve {
 namespace {

@@ -19,7 +19,7 @@
 #include "engine/planner/decode_cost.h"
 #include "engine/planner/hardware_profiles.h"
 #include "engine/planner/model_presets.h"
-#include "kernels/check.h"
+#include "common/check.h"
 #include "parallel/mpi_channels.h"
 
 namespace gs::testing {

@@ -10,7 +10,7 @@
 #include "engine/t5/t5_checkpoint.h"
 #include "engine/t5/t5_config.h"
 #include "engine/t5/t5_model.h"
-#include "kernels/check.h"
+#include "common/check.h"
 
 namespace gs {
 namespace {

@@ -4,7 +4,7 @@
 #include <random>
 
 #include "engine/tokenizer/tokenizer.h"
-#include "kernels/check.h"
+#include "common/check.h"
 #include "tests/tokenizer/tokenizer_test_support.h"
 
 namespace gs {
