@@ -7,6 +7,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "engine/generator.h"
 #include "launch/common_options.h"
 #include "launch/subcommand.h"
 #include "parallel/control_channel.h"
@@ -27,6 +28,9 @@ struct GenerateOptions {
 };
 
 Subcommand add_generate_command(CLI::App& app, GenerateOptions& options);
+// The config file with the flags on top, and the generation settings it gives
+// (sampling validated). Shared by every model family's generate.
+RunConfig resolve_generate_config(const GenerateOptions& options, GenerationOptions& generation);
 int run_generate(const GenerateOptions& options, ControlChannel& comm);
 
 }  // namespace gs

@@ -22,18 +22,7 @@ int run_t5_generate(const GenerateOptions& o, ControlChannel& comm) {
   ModelLimits limits;
 
   run_collective_phase(comm, [&] {
-    config = resolve_run_config(o.common);
-    if (o.max_tokens) config.sampling.max_tokens = *o.max_tokens;
-    if (o.temperature) config.sampling.temperature = *o.temperature;
-    if (o.top_k) config.sampling.top_k = *o.top_k;
-    if (o.top_p) config.sampling.top_p = *o.top_p;
-    if (o.seed) config.sampling.seed = *o.seed;
-    if (o.ignore_eos) config.sampling.ignore_eos = true;
-    generation.max_tokens = config.sampling.max_tokens;
-    generation.ignore_eos = config.sampling.ignore_eos;
-    generation.sampling = {config.sampling.temperature, config.sampling.top_k, config.sampling.top_p,
-                           config.sampling.seed};
-    generation.sampling.validate();
+    config = resolve_generate_config(o, generation);
     config.runtime.threads = apply_threads(config.runtime.threads);
     weight_type_from_name(config.runtime.weight_dtype);
 
