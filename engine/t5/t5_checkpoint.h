@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/checkpoint/safetensors_reader.h"
+#include "engine/checkpoint/safetensors_shards.h"
 #include "engine/checkpoint/weight_source.h"
 #include "engine/t5/t5_config.h"
 
@@ -36,15 +36,11 @@ class T5Checkpoint {
   static std::string relative_bias_name(const std::string& stack);
 
  private:
-  void open_shards();
   void require(const std::string& name, std::vector<std::int64_t> shape);
-  const TensorView* find(const std::string& name) const;
 
   std::filesystem::path dir_;
   T5Config config_;
-  std::vector<std::unique_ptr<SafetensorsFile>> shards_;
-  std::map<std::string, std::size_t> shard_of_;
-  std::string weights_listed_in_;
+  SafetensorsShards shards_;
   TensorView embedding_;
   std::map<std::string, TensorView> views_;
 };
