@@ -9,6 +9,7 @@
 
 #include "benchmarks/random_fill.h"
 #include "kernels/cpu/fast.h"
+#include "kernels/cpu/small_batch.h"
 
 namespace gs::benchmarks {
 namespace {
@@ -36,8 +37,9 @@ struct Weights {
   }
 };
 
-// Args: n, in, out, weight type (0 f32, 1 bf16).
-void BM_matmul(benchmark::State& state) {
+// Args: n, in, out, weight type (0 f32, 1 bf16). `small_batch` runs the
+// small-batch kernel itself whatever n, to place matmul's crossover to BLAS.
+void run_matmul(benchmark::State& state, bool small_batch) {
   const int n = static_cast<int>(state.range(0)), in = static_cast<int>(state.range(1)),
             out = static_cast<int>(state.range(2));
   const auto type = state.range(3) == 0 ? kernels::WeightType::f32 : kernels::WeightType::bf16;
@@ -46,7 +48,11 @@ void BM_matmul(benchmark::State& state) {
   std::vector<float> y(std::size_t(n) * out);
   std::vector<float> scratch(kernels::cpu::matmul_scratch_floats(w.matrix, n));
   for (auto _ : state) {
-    kernels::cpu::matmul(x.data(), w.matrix, nullptr, y.data(), n, scratch);
+    if (small_batch) {
+      kernels::cpu::small_batch_matmul(x.data(), w.matrix, nullptr, y.data(), n);
+    } else {
+      kernels::cpu::matmul(x.data(), w.matrix, nullptr, y.data(), n, scratch);
+    }
     benchmark::DoNotOptimize(y.data());
     benchmark::ClobberMemory();
   }
@@ -57,6 +63,9 @@ void BM_matmul(benchmark::State& state) {
   state.counters["FLOP/s"] = benchmark::Counter(flops, benchmark::Counter::kIsIterationInvariantRate);
 }
 
+void BM_matmul(benchmark::State& state) { run_matmul(state, false); }
+void BM_small_batch(benchmark::State& state) { run_matmul(state, true); }
+
 // TinyLlama-1.1B's projections: attention (2048 -> 2048), KV with 4 groups
 // (2048 -> 256), MLP up (2048 -> 5632) and down (5632 -> 2048). n 1..64 is the
 // decode GEMV and the small-batch GEMM; 128 and 512 prefill chunks through BLAS.
@@ -65,6 +74,13 @@ BENCHMARK(BM_matmul)
     ->ArgsProduct({{1, 2, 4, 8, 16, 32, 64, 128, 512}, {2048}, {5632}, {0, 1}})
     ->ArgsProduct({{1, 4, 16, 128}, {2048}, {256, 2048}, {0, 1}})
     ->ArgsProduct({{1, 128}, {5632}, {2048}, {0, 1}})
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
+
+BENCHMARK(BM_small_batch)
+    ->ArgNames({"n", "in", "out", "bf16"})
+    ->ArgsProduct({{2, 4, 8, 16, 32, 64}, {2048}, {5632}, {0, 1}})
+    ->ArgsProduct({{8, 64}, {5632}, {2048}, {0, 1}})
     ->UseRealTime()
     ->Unit(benchmark::kMicrosecond);
 

@@ -9,15 +9,14 @@ namespace gs::kernels::cpu {
 // The most tokens the small-batch kernel takes.
 inline constexpr int kSmallBatchMax = 64;
 
-// The most tokens matmul hands it. Past these, OpenBLAS's packed sgemm (one
-// single-threaded call per pool chunk) did more FLOPs per core-second on a 2-core
-// Zen 3 (AVX2): single-thread CPU time for 2048 -> 5632, f32 n = 2 / 4 / 8:
-// 6.0 / 7.9-8.1 / 11.4 ms here vs 7.9 / 7.4-8.6 / 9.4 ms sgemm; bf16 n = 8 / 16 /
-// 32: 10.1 / 11.6 / 25.3 ms vs 11.5 / 13.5 / 19.0 ms (sgemm on tiles widened
-// first). A packed micro-kernel (broadcast inputs, no horizontal sums) could
-// move these up; this one's rows are dot products over the stored layout.
+// The most tokens matmul hands it; past these, OpenBLAS's sgemm (one
+// single-threaded call per pool chunk, on bf16 tiles widened first) wins. Decode
+// steps of the TinyLlama shape, 2 threads on a 2-core Zen 3 (AVX2), context 128,
+// small-batch kernel vs sgemm for every matmul, one session: f32 n = 8 / 16 / 32:
+// 374 / 545 / 891 ms vs 444 / 589 / 860 ms; bf16 n = 8 / 16 / 32: 253 / 484 / 944
+// ms vs 457 / 606 / 1069 ms.
 inline constexpr int small_batch_limit(WeightType type) {
-  return type == WeightType::bf16 ? 16 : 4;
+  return type == WeightType::bf16 ? 32 : 16;
 }
 
 // y (n, w.rows) = x (n, w.cols) · wᵀ + bias (may be null), 1 <= n <= kSmallBatchMax,
