@@ -18,6 +18,7 @@
 #include <cstring>
 
 #include "common/check.h"
+#include "kernels/cpu/parallel.h"
 #include "kernels/cpu/thread_pool.h"
 
 namespace gs::kernels::cpu {
@@ -208,9 +209,11 @@ template <typename W, int L>
 void run(const Args& a, const float* bias) {
   constexpr int R = Tile<L>::kRows;
   // Enough chunks for the pool to balance (and to route around a descheduled
-  // thread), each a multiple of the row tile.
+  // thread), each a multiple of the row tile and at least kParallelMinFloats
+  // weights, so claiming it costs nothing in comparison (small models).
   const int balanced = a.out / (8 * thread_pool().threads());
-  const int per_chunk = std::max(balanced / R * R, R);
+  const int worth = int(kParallelMinFloats / std::max(a.in, 1)) + 1;
+  const int per_chunk = std::max(std::max(balanced, worth) / R * R, R);
   parallel_for(a.out, per_chunk, [&](int r0, int r1, int) { rows<W, L>(a, bias, r0, r1); });
 }
 
