@@ -115,7 +115,7 @@ void gemm_blas(const float* x, const WeightMatrix& w, const float* bias, float* 
                std::span<float> scratch) {
   const int rows = tile_rows(w), in = w.cols, out = w.rows;
   const std::size_t tile = std::size_t(rows) * in;
-  if (w.type == WeightType::bf16) {
+  if (w.type == DType::bf16) {
     const std::size_t needed = tile * thread_pool().threads();
     GS_CHECK(scratch.size() >= needed,
              "matmul: scratch holds " << scratch.size() << " floats but bf16 tiles need " << needed
@@ -133,7 +133,7 @@ void gemm_blas(const float* x, const WeightMatrix& w, const float* bias, float* 
       }
     }
     const float* wf = w.f32() + std::size_t(r0) * in;
-    if (w.type == WeightType::bf16) {
+    if (w.type == DType::bf16) {
       float* widened = scratch.data() + tile * thread;
       const std::uint16_t* src = w.bf16() + std::size_t(r0) * in;
       const std::size_t size = std::size_t(count) * in;
@@ -149,7 +149,7 @@ void gemm_blas(const float* x, const WeightMatrix& w, const float* bias, float* 
 }  // namespace
 
 std::size_t matmul_scratch_floats(const WeightMatrix& w, int n) {
-  if (w.type == WeightType::f32 || n <= small_batch_limit(w.type)) return 0;
+  if (w.type == DType::f32 || n <= small_batch_limit(w.type)) return 0;
   return std::size_t(tile_rows(w)) * w.cols * thread_pool().threads();
 }
 
@@ -157,7 +157,7 @@ void matmul(const float* x, const WeightMatrix& w, const float* bias, float* y, 
             std::span<float> scratch) {
   const int in = w.cols, out = w.rows;
   if (n == 1) {
-    if (w.type == WeightType::bf16) return gemv<std::uint16_t, 1>(x, w.bf16(), bias, y, in, out);
+    if (w.type == DType::bf16) return gemv<std::uint16_t, 1>(x, w.bf16(), bias, y, in, out);
     return gemv<float, 4>(x, w.f32(), bias, y, in, out);
   }
   if (n <= small_batch_limit(w.type)) return small_batch_matmul(x, w, bias, y, n);

@@ -16,8 +16,8 @@ inline constexpr int kSmallBatchMax = 64;
 // 32: 10.1 / 11.6 / 25.3 ms vs 11.5 / 13.5 / 19.0 ms (sgemm on tiles widened
 // first). A packed micro-kernel (broadcast inputs, no horizontal sums) could
 // move these up; this one's rows are dot products over the stored layout.
-inline constexpr int small_batch_limit(WeightType type) {
-  return type == WeightType::bf16 ? 16 : 4;
+inline constexpr int small_batch_limit(DType type) {
+  return type == DType::bf16 ? 16 : 4;
 }
 
 // y (n, w.rows) = x (n, w.cols) · wᵀ + bias (may be null), 1 <= n <= kSmallBatchMax,
