@@ -21,8 +21,8 @@ struct Weights {
   std::vector<std::uint16_t> bf16;
   kernels::WeightMatrix matrix;
 
-  Weights(kernels::WeightType type, int out, int in) : f32(random_floats(std::size_t(out) * in, 2)) {
-    if (type == kernels::WeightType::f32) {
+  Weights(DType type, int out, int in) : f32(random_floats(std::size_t(out) * in, 2)) {
+    if (type == DType::f32) {
       matrix = kernels::f32_matrix(f32.data(), out, in);
       return;
     }
@@ -42,7 +42,7 @@ struct Weights {
 void run_matmul(benchmark::State& state, bool small_batch) {
   const int n = static_cast<int>(state.range(0)), in = static_cast<int>(state.range(1)),
             out = static_cast<int>(state.range(2));
-  const auto type = state.range(3) == 0 ? kernels::WeightType::f32 : kernels::WeightType::bf16;
+  const auto type = state.range(3) == 0 ? DType::f32 : DType::bf16;
   const Weights w(type, out, in);
   const std::vector<float> x = random_floats(std::size_t(n) * in, 1);
   std::vector<float> y(std::size_t(n) * out);
@@ -56,8 +56,8 @@ void run_matmul(benchmark::State& state, bool small_batch) {
     benchmark::DoNotOptimize(y.data());
     benchmark::ClobberMemory();
   }
-  state.SetLabel(kernels::weight_type_name(type));
-  const double bytes = double(kernels::weight_type_size(type)) * out * in + 4.0 * (double(n) * in + double(n) * out);
+  state.SetLabel(dtype_name(type));
+  const double bytes = double(dtype_size(type)) * out * in + 4.0 * (double(n) * in + double(n) * out);
   const double flops = 2.0 * n * double(in) * out;
   state.counters["bytes/s"] = benchmark::Counter(bytes, benchmark::Counter::kIsIterationInvariantRate);
   state.counters["FLOP/s"] = benchmark::Counter(flops, benchmark::Counter::kIsIterationInvariantRate);

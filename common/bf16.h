@@ -1,5 +1,5 @@
 // bf16: the top 16 bits of an f32 (its sign, its 8 exponent bits, 7 mantissa bits).
-// Rounding f32 to bf16 is convert_from_f32 / f32_to_bf16 (engine/checkpoint/dtype.h).
+// Rounding f32 to bf16 is convert_from_f32 / f32_to_bf16 (common/dtype.h).
 #pragma once
 
 #include <bit>

@@ -19,7 +19,7 @@ kernels::BackendLimits backend_limits(const ShardPlan& plan, int rank, const Mod
 
 std::unique_ptr<LlamaModel> LlamaModel::load(const WeightSource& source, const ShardPlan& plan,
                                              TensorChannel& channel, const ModelLimits& limits,
-                                             kernels::BackendKind backend, kernels::WeightType weights) {
+                                             kernels::BackendKind backend, DType weights) {
   std::unique_ptr<kernels::Backend> be =
       kernels::make_backend(backend, backend_limits(plan, channel.rank(), limits));
   LlamaWeights sliced = LlamaWeights::load(source, plan, channel.rank(), *be, weights);
@@ -182,7 +182,7 @@ std::span<const float> LlamaModel::forward(const StepBatch& batch) {
 
 void LlamaModel::all_reduce(float* partial, int n) {
   if (channel_.size() == 1) return;
-  channel_.all_reduce_sum({partial, static_cast<std::size_t>(n) * config_.dim, kernels::ScalarType::f32,
+  channel_.all_reduce_sum({partial, static_cast<std::size_t>(n) * config_.dim, DType::f32,
                            backend_->memory_space()},
                           backend_->stream());
 }
@@ -259,8 +259,8 @@ void LlamaModel::lm_head(int rows) {
   }
   for (int r = 0; r < channel_.size(); ++r) gather_counts_[r] = rows * plan_.rank(r).vocab.size();
   const kernels::MemorySpace space = be.memory_space();
-  channel_.gather({local_logits_.data(), local_count, kernels::ScalarType::f32, space},
-                  {gathered_.data(), static_cast<std::size_t>(rows) * vocab, kernels::ScalarType::f32, space},
+  channel_.gather({local_logits_.data(), local_count, DType::f32, space},
+                  {gathered_.data(), static_cast<std::size_t>(rows) * vocab, DType::f32, space},
                   gather_counts_, 0, be.stream());
   if (channel_.rank() != 0) return;
   // gathered_ is rank-major, (rows, vocab_r) per rank: interleave into (rows, vocab).

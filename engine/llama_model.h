@@ -36,7 +36,7 @@ class LlamaModel final : public Model {
   static std::unique_ptr<LlamaModel> load(const WeightSource& source, const ShardPlan& plan,
                                           TensorChannel& channel, const ModelLimits& limits,
                                           kernels::BackendKind backend,
-                                          kernels::WeightType weights = kernels::WeightType::f32);
+                                          DType weights = DType::f32);
 
   const ModelConfig& config() const override { return config_; }
   const ModelLimits& limits() const override { return limits_; }

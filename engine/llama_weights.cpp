@@ -18,7 +18,7 @@ std::int64_t head_row(int head, int i, int d, bool unpermute) {
 
 // A (rows, cols.size()) matrix whose row i is columns cols of checkpoint row source_row(i).
 StoredMatrix load_matrix(kernels::Backend& backend, const TensorView& t, int rows, IndexRange cols,
-                         const std::function<std::int64_t(int)>& source_row, kernels::WeightType type) {
+                         const std::function<std::int64_t(int)>& source_row, DType type) {
   StoredMatrix m(backend, type, rows, cols.size());
   std::vector<float> row(cols.size());
   for (int i = 0; i < rows; ++i) {
@@ -30,20 +30,20 @@ StoredMatrix load_matrix(kernels::Backend& backend, const TensorView& t, int row
 
 // Rows [rows.begin, rows.end) of a matrix, whole.
 StoredMatrix load_rows(kernels::Backend& backend, const TensorView& t, IndexRange rows,
-                       kernels::WeightType type) {
+                       DType type) {
   return load_matrix(backend, t, rows.size(), {0, static_cast<int>(t.cols())},
                      [&](int i) { return rows.begin + i; }, type);
 }
 
 // Columns [cols.begin, cols.end) of every row of a matrix.
 StoredMatrix load_columns(kernels::Backend& backend, const TensorView& t, IndexRange cols,
-                          kernels::WeightType type) {
+                          DType type) {
   return load_matrix(backend, t, static_cast<int>(t.rows()), cols, [](int i) { return i; }, type);
 }
 
 // The rows of whole heads [heads.begin, heads.end) of a (n_heads*d, cols) matrix.
 StoredMatrix load_head_rows(kernels::Backend& backend, const TensorView& t, IndexRange heads, int d,
-                            bool unpermute, kernels::WeightType type) {
+                            bool unpermute, DType type) {
   return load_matrix(backend, t, heads.size() * d, {0, static_cast<int>(t.cols())},
                      [&](int i) { return head_row(heads.begin + i / d, i % d, d, unpermute); }, type);
 }
@@ -69,7 +69,7 @@ kernels::Buffer load_head_vector(kernels::Backend& backend, const TensorView& t,
 }  // namespace
 
 LlamaWeights LlamaWeights::load(const WeightSource& source, const ShardPlan& plan, int rank,
-                                kernels::Backend& backend, kernels::WeightType type) {
+                                kernels::Backend& backend, DType type) {
   const ModelConfig& config = source.config();
   const RankShard& shard = plan.rank(rank);
   const int d = config.head_dim;

@@ -50,7 +50,7 @@ struct LlamaWeights {
   // converted to `type`.
   static LlamaWeights load(const WeightSource& source, const ShardPlan& plan, int rank,
                            kernels::Backend& backend,
-                           kernels::WeightType type = kernels::WeightType::f32);
+                           DType type = DType::f32);
   // Bytes held, as counted from the buffers (the memory test measures RSS separately).
   std::int64_t bytes() const;
 };

@@ -15,7 +15,7 @@ class StoredMatrix {
  public:
   StoredMatrix() = default;
   // rows x cols of `type` in backend's memory; the loader sets every row.
-  StoredMatrix(kernels::Backend& backend, kernels::WeightType type, int rows, int cols);
+  StoredMatrix(kernels::Backend& backend, DType type, int rows, int cols);
 
   // Stores row r from f32 values (rounded to nearest even for bf16, which keeps
   // values that came from a bf16 checkpoint exact), through a host row buffer.
@@ -28,7 +28,7 @@ class StoredMatrix {
 
  private:
   kernels::Backend* backend_ = nullptr;  // owns data_
-  kernels::WeightType type_ = kernels::WeightType::f32;
+  DType type_ = DType::f32;
   int rows_ = 0;
   int cols_ = 0;
   kernels::Buffer data_;             // (rows, cols) of type_

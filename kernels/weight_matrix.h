@@ -9,19 +9,13 @@
 #include <cstdint>
 
 #include "common/bf16.h"
-#include "kernels/scalar_type.h"
+#include "common/dtype.h"
 
 namespace gs::kernels {
 
-// A weight's storage type (activations are always f32 on the CPU backends).
-using WeightType = ScalarType;
-
-inline std::size_t weight_type_size(WeightType type) { return scalar_size(type); }
-inline const char* weight_type_name(WeightType type) { return scalar_name(type); }
-
 struct WeightMatrix {
   const void* data = nullptr;  // (rows, cols) row-major, elements of `type`
-  WeightType type = WeightType::f32;
+  DType type = DType::f32;  // one of kWeightDTypes (activations are always f32 on the CPU backends)
   int rows = 0;  // outputs
   int cols = 0;  // inputs
 
@@ -30,20 +24,20 @@ struct WeightMatrix {
   // Element (r, c) as f32, for reference code and lookups.
   float at(std::size_t r, std::size_t c) const {
     const std::size_t i = r * cols + c;
-    return type == WeightType::bf16 ? bf16_to_f32(bf16()[i]) : f32()[i];
+    return type == DType::bf16 ? bf16_to_f32(bf16()[i]) : f32()[i];
   }
   // Rows [first, first + count) as a matrix of their own.
   WeightMatrix row_slice(int first, int count) const {
-    const std::size_t offset = std::size_t(first) * cols * weight_type_size(type);
+    const std::size_t offset = std::size_t(first) * cols * dtype_size(type);
     return {static_cast<const std::byte*>(data) + offset, type, count, cols};
   }
 };
 
 inline WeightMatrix f32_matrix(const float* data, int rows, int cols) {
-  return {data, WeightType::f32, rows, cols};
+  return {data, DType::f32, rows, cols};
 }
 inline WeightMatrix bf16_matrix(const std::uint16_t* data, int rows, int cols) {
-  return {data, WeightType::bf16, rows, cols};
+  return {data, DType::bf16, rows, cols};
 }
 
 }  // namespace gs::kernels

@@ -85,7 +85,7 @@ struct BenchSetup {
   RunConfig config;
   std::unique_ptr<WeightSource> source;
   std::optional<ShardPlan> plan;
-  kernels::WeightType weight_type = kernels::WeightType::f32;
+  DType weight_type = DType::f32;
 };
 
 // Checks the arguments and opens or generates the model, with one verdict for all
@@ -155,9 +155,9 @@ std::optional<bench::BenchRecord> run_case(const BenchOptions& o, const BenchSet
   r.shape = bench::RandomModelShape::of(s.source->config()).text();
   r.strategy = s.config.parallel.strategy;
   r.threads_per_rank = s.config.runtime.threads;
-  r.weight_dtype = kernels::weight_type_name(s.weight_type);
+  r.weight_dtype = dtype_name(s.weight_type);
   bench::fill_decode_figures(r, *model, 0, c, settings, measurement,
-                             static_cast<int>(kernels::weight_type_size(s.weight_type)));
+                             static_cast<int>(dtype_size(s.weight_type)));
   return r;
 }
 

@@ -29,13 +29,6 @@ constexpr const char* kCheckpointFiles[] = {"config.json", "model.safetensors",
                                             "model.safetensors.index.json", "tokenizer.model",
                                             "tokenizer.bin"};
 
-DType dtype_from_flag(const std::string& name) {
-  if (name == "f32") return DType::f32;
-  if (name == "f16") return DType::f16;
-  if (name == "bf16") return DType::bf16;
-  GS_FAIL("unknown --dtype '" << name << "': use f32, f16 or bf16");
-}
-
 std::string kv_groups_text(int groups) {
   return std::to_string(groups) + (groups == 1 ? " KV group" : " KV groups");
 }
@@ -89,7 +82,7 @@ std::string convert_t5(const ConvertOptions& o) {
   spec.kv_groups = o.kv_groups;
   spec.init = kv_init_from_name(o.method);
   spec.seed = o.seed;
-  spec.dtype = dtype_from_flag(o.dtype);
+  spec.dtype = dtype_from_name(o.dtype, kDTypes, "--dtype");
   GS_CHECK(o.tokenizer.empty(), "--tokenizer does not apply to a T5 checkpoint: its spiece.model is copied");
   const T5Config from = T5Checkpoint(o.model).config();
   check_t5_conversion(from, spec);
@@ -118,7 +111,7 @@ std::string convert(const ConvertOptions& o) {
   spec.kv_groups = o.kv_groups;
   spec.init = kv_init_from_name(o.method);
   spec.seed = o.seed;
-  spec.dtype = dtype_from_flag(o.dtype);
+  spec.dtype = dtype_from_name(o.dtype, kDTypes, "--dtype");
   // Everything that can be checked is checked before --out is touched.
   const std::unique_ptr<WeightSource> source = open_checkpoint(o.model);
   const ModelConfig& from = source->config();

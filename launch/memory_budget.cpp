@@ -46,10 +46,10 @@ int ranks_on_this_host() {
   return local_size ? std::max(1, std::atoi(local_size)) : 1;
 }
 
-void check_rank_memory(const ShardPlan& plan, int rank, const ModelLimits& limits, kernels::WeightType weights,
+void check_rank_memory(const ShardPlan& plan, int rank, const ModelLimits& limits, DType weights,
                        std::int64_t available, int ranks_on_host, const std::string& host) {
   const std::int64_t weight_bytes =
-      plan.footprint(rank, static_cast<int>(kernels::weight_type_size(weights))).weight_bytes;
+      plan.footprint(rank, static_cast<int>(dtype_size(weights))).weight_bytes;
   // The KV cache is f32 whatever the weights are stored as.
   const std::int64_t kv_positions = limits.pool_blocks() * limits.block_size;
   const std::int64_t kv_bytes = plan.footprint(rank).kv_bytes_per_token * kv_positions;

@@ -23,7 +23,7 @@ int ranks_on_this_host();
 
 // Throws gs::Error with the bytes needed (weights and KV cache) and available
 // when rank's resident footprint exceeds available / ranks_on_host.
-void check_rank_memory(const ShardPlan& plan, int rank, const ModelLimits& limits, kernels::WeightType weights,
+void check_rank_memory(const ShardPlan& plan, int rank, const ModelLimits& limits, DType weights,
                        std::int64_t available, int ranks_on_host, const std::string& host);
 
 }  // namespace gs

@@ -76,10 +76,8 @@ kernels::BackendKind backend_from_name(const std::string& name) {
   GS_FAIL("unknown backend '" << name << "': use cpu, reference or cuda");
 }
 
-kernels::WeightType weight_type_from_name(const std::string& name) {
-  if (name == "f32") return kernels::WeightType::f32;
-  if (name == "bf16") return kernels::WeightType::bf16;
-  GS_FAIL("unknown weight dtype '" << name << "': use f32 or bf16");
+DType weight_type_from_name(const std::string& name) {
+  return dtype_from_name(name, kWeightDTypes, "weight dtype");
 }
 
 void print_resolved_config(const RunConfig& config, const ShardPlan& plan) {

@@ -32,7 +32,7 @@ ModelLimits model_limits(const RunConfig::Runtime& runtime, const ModelConfig& m
 kernels::BackendKind backend_from_name(const std::string& name);
 
 // runtime.weight_dtype: f32 or bf16; throws naming the valid values.
-kernels::WeightType weight_type_from_name(const std::string& name);
+DType weight_type_from_name(const std::string& name);
 
 // runtime.backend and runtime.device: the backend this rank computes on, sized for
 // its shard of plan under limits; a host backend first checks that the rank's

@@ -21,8 +21,8 @@ void rank_and_size(MPI_Comm comm, int& rank, int& size) {
 void check_host_f32(const TensorSpan& t, const char* what) {
   GS_CHECK(t.space == kernels::MemorySpace::host,
            "the MPI tensor channel's " << what << " got a tensor in device memory; use collectives: nccl");
-  GS_CHECK(t.type == kernels::ScalarType::f32,
-           "the MPI tensor channel's " << what << " supports f32 tensors, got " << kernels::scalar_name(t.type));
+  GS_CHECK(t.type == DType::f32,
+           "the MPI tensor channel's " << what << " supports f32 tensors, got " << dtype_name(t.type));
 }
 
 }  // namespace

@@ -19,8 +19,16 @@ namespace {
                                                  << "): " << ncclGetErrorString(gs_nccl_status_)); \
   } while (0)
 
-ncclDataType_t nccl_type(kernels::ScalarType type) {
-  return type == kernels::ScalarType::bf16 ? ncclBfloat16 : ncclFloat32;
+ncclDataType_t nccl_type(DType type) {
+  switch (type) {
+    case DType::f32:
+      return ncclFloat32;
+    case DType::f16:
+      return ncclFloat16;
+    case DType::bf16:
+      return ncclBfloat16;
+  }
+  GS_FAIL("the NCCL channel: invalid DType " << static_cast<int>(type));
 }
 
 void check_device(const TensorSpan& t, const char* what) {
@@ -54,7 +62,7 @@ class NcclTensorChannel final : public TensorChannel {
   void all_gather(TensorSpan local, TensorSpan out, std::span<const int> counts, kernels::Stream stream) override {
     check_device(local, "all_gather");
     check_device(out, "all_gather");
-    const std::size_t element = kernels::scalar_size(local.type);
+    const std::size_t element = dtype_size(local.type);
     offsets(counts);
     GS_NCCL_CHECK(ncclGroupStart());
     for (int r = 0; r < size_; ++r) {
@@ -67,7 +75,7 @@ class NcclTensorChannel final : public TensorChannel {
 
   void gather(TensorSpan local, TensorSpan out, std::span<const int> counts, int root, kernels::Stream stream) override {
     check_device(local, "gather");
-    const std::size_t element = kernels::scalar_size(local.type);
+    const std::size_t element = dtype_size(local.type);
     const auto s = static_cast<cudaStream_t>(stream);
     GS_NCCL_CHECK(ncclGroupStart());
     if (rank_ == root) {

@@ -10,7 +10,7 @@
 #include <string>
 
 #include "kernels/buffer.h"
-#include "kernels/scalar_type.h"
+#include "common/dtype.h"
 
 namespace gs {
 
@@ -18,14 +18,14 @@ namespace gs {
 struct TensorSpan {
   void* data = nullptr;
   std::size_t count = 0;
-  kernels::ScalarType type = kernels::ScalarType::f32;
+  DType type = DType::f32;
   kernels::MemorySpace space = kernels::MemorySpace::host;
 
-  std::size_t bytes() const { return count * kernels::scalar_size(type); }
+  std::size_t bytes() const { return count * dtype_size(type); }
 };
 
 inline TensorSpan host_floats(float* data, std::size_t count) {
-  return {data, count, kernels::ScalarType::f32, kernels::MemorySpace::host};
+  return {data, count, DType::f32, kernels::MemorySpace::host};
 }
 
 class TensorChannel {

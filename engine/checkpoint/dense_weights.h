@@ -11,7 +11,7 @@
 #include <utility>
 #include <vector>
 
-#include "engine/checkpoint/dtype.h"
+#include "common/dtype.h"
 #include "engine/checkpoint/weight_source.h"
 #include "engine/model_config.h"
 

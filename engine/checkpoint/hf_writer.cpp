@@ -19,19 +19,6 @@ std::int64_t element_count(const std::vector<std::int64_t>& shape) {
   return n;
 }
 
-// The torch_dtype HF tools read to pick the dtype they load the tensors in.
-const char* torch_dtype_name(DType dtype) {
-  switch (dtype) {
-    case DType::f32:
-      return "float32";
-    case DType::f16:
-      return "float16";
-    case DType::bf16:
-      return "bfloat16";
-  }
-  GS_FAIL("torch_dtype_name: invalid DType " << static_cast<int>(dtype));
-}
-
 }  // namespace
 
 HfCheckpointWriter::HfCheckpointWriter(const std::filesystem::path& dir, const ModelConfig& config,

@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/checkpoint/dtype.h"
+#include "common/dtype.h"
 #include "engine/checkpoint/safetensors_writer.h"
 #include "engine/checkpoint/weight_inventory.h"
 #include "engine/model_config.h"

@@ -31,7 +31,7 @@ TensorView parse_entry(const std::string& name, const json& entry, const std::by
   GS_CHECK(dtype.is_string(), tensor << ": \"dtype\" must be a string, got " << dtype.dump());
   TensorView view;
   view.name = name;
-  view.dtype = dtype_from_name(dtype.get<std::string>(), tensor);
+  view.dtype = dtype_from_safetensors_name(dtype.get<std::string>(), tensor);
 
   const json& shape = entry["shape"];
   GS_CHECK(shape.is_array(), tensor << ": \"shape\" must be a list, got " << shape.dump());
@@ -56,7 +56,7 @@ TensorView parse_entry(const std::string& name, const json& entry, const std::by
   GS_CHECK(
       !__builtin_mul_overflow(elements, dtype_size(view.dtype), &bytes) && end - begin == bytes,
       tensor << ": data_offsets [" << begin << ", " << end << "] span " << end - begin
-             << " bytes but " << dtype_name(view.dtype) << " shape " << shape_string(view.shape)
+             << " bytes but " << safetensors_dtype_name(view.dtype) << " shape " << shape_string(view.shape)
              << " needs " << elements << " x " << dtype_size(view.dtype) << " bytes");
   view.data = data + begin;
   return view;

@@ -37,7 +37,7 @@ SafetensorsWriter::SafetensorsWriter(const std::filesystem::path& path,
       GS_CHECK(extent >= 0, path.string()
                                 << ": tensor " << entry.name << " has negative extent " << extent);
     const std::uint64_t end = offset + entry_bytes(entry);
-    header[entry.name] = {{"dtype", dtype_name(entry.dtype)},
+    header[entry.name] = {{"dtype", safetensors_dtype_name(entry.dtype)},
                           {"shape", entry.shape},
                           {"data_offsets", {offset, end}}};
     offset = end;

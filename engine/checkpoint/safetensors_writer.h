@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/checkpoint/dtype.h"
+#include "common/dtype.h"
 
 namespace gs {
 

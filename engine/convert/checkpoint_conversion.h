@@ -8,7 +8,7 @@
 #include <filesystem>
 #include <functional>
 
-#include "engine/checkpoint/dtype.h"
+#include "common/dtype.h"
 #include "engine/checkpoint/weight_source.h"
 #include "engine/convert/kv_regrouping.h"
 

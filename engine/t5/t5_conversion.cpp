@@ -92,7 +92,7 @@ void convert_t5_checkpoint(const std::filesystem::path& source_dir, const T5Conv
   std::ifstream in(source_dir / "config.json", std::ios::binary);
   nlohmann::json config = nlohmann::json::parse(in);
   config["num_key_value_heads"] = spec.kv_groups;
-  config["torch_dtype"] = spec.dtype == DType::f32 ? "float32" : spec.dtype == DType::f16 ? "float16" : "bfloat16";
+  config["torch_dtype"] = torch_dtype_name(spec.dtype);
   std::ofstream out(dir / "config.json", std::ios::binary);
   out << config.dump(2) << "\n";
   GS_CHECK(out.good(), "cannot write " << (dir / "config.json").string());

@@ -9,7 +9,7 @@
 
 #include <filesystem>
 
-#include "engine/checkpoint/dtype.h"
+#include "common/dtype.h"
 #include "engine/convert/kv_regrouping.h"
 #include "engine/t5/t5_checkpoint.h"
 

@@ -14,7 +14,7 @@ enum EncodeRow { kEncTokens, kEncPositions, kEncZeros, kEncLengths, kEncSlot, kE
 
 // rows x cols.size() matrix whose row i is columns cols of row row_begin + i of t.
 StoredMatrix load_block(kernels::Backend& backend, const TensorView& t, IndexRange rows, IndexRange cols,
-                        kernels::WeightType type) {
+                        DType type) {
   StoredMatrix m(backend, type, rows.size(), cols.size());
   std::vector<float> row(cols.size());
   for (int i = 0; i < rows.size(); ++i) {
@@ -36,7 +36,7 @@ kernels::Buffer load_vector(kernels::Backend& backend, const TensorView& t, floa
 }
 
 T5Attention load_attention(const T5Checkpoint& c, const std::string& stack, int l, bool cross, const RankShard& s,
-                           kernels::Backend& be, kernels::WeightType type) {
+                           kernels::Backend& be, DType type) {
   const int d = c.config().d_kv;
   auto t = [&](const char* proj) -> const TensorView& {
     return c.tensor(T5Checkpoint::attention_name(stack, l, cross, proj));
@@ -50,7 +50,7 @@ T5Attention load_attention(const T5Checkpoint& c, const std::string& stack, int 
 }
 
 T5FeedForward load_ffn(const T5Checkpoint& c, const std::string& stack, int l, const RankShard& s,
-                       kernels::Backend& be, kernels::WeightType type) {
+                       kernels::Backend& be, DType type) {
   auto t = [&](const char* proj) -> const TensorView& { return c.tensor(T5Checkpoint::ffn_name(stack, l, proj)); };
   T5FeedForward f;
   const char* wi = c.config().gated ? "wi_0" : "wi";
@@ -93,7 +93,7 @@ kernels::BackendLimits t5_backend_limits(const ShardPlan& encoder_plan, const Sh
 }
 
 T5Weights T5Weights::load(const T5Checkpoint& c, const ShardPlan& encoder_plan, const ShardPlan& decoder_plan,
-                          int rank, kernels::Backend& be, kernels::WeightType type) {
+                          int rank, kernels::Backend& be, DType type) {
   const T5Config& config = c.config();
   const RankShard& es = encoder_plan.rank(rank);
   const RankShard& ds = decoder_plan.rank(rank);
@@ -145,7 +145,7 @@ std::int64_t T5Weights::bytes() const {
 
 std::unique_ptr<T5Model> T5Model::load(const T5Checkpoint& checkpoint, TensorChannel& channel,
                                        const ModelLimits& limits, kernels::BackendKind backend,
-                                       kernels::WeightType weights, ShardStrategy strategy) {
+                                       DType weights, ShardStrategy strategy) {
   const ShardPlan encoder = t5_encoder_plan(checkpoint.config(), channel.size(), strategy);
   const ShardPlan decoder = t5_decoder_plan(checkpoint.config(), channel.size(), strategy);
   std::unique_ptr<kernels::Backend> be =
@@ -247,7 +247,7 @@ std::int64_t T5Model::kv_cache_bytes() const {
 
 void T5Model::all_reduce(float* partial, int n) {
   if (channel_.size() == 1) return;
-  channel_.all_reduce_sum({partial, static_cast<std::size_t>(n) * config_.d_model, kernels::ScalarType::f32,
+  channel_.all_reduce_sum({partial, static_cast<std::size_t>(n) * config_.d_model, DType::f32,
                            backend_->memory_space()},
                           backend_->stream());
 }
@@ -421,8 +421,8 @@ void T5Model::lm_head(int rows) {
   }
   for (int r = 0; r < channel_.size(); ++r) gather_counts_[r] = rows * decoder_plan_.rank(r).vocab.size();
   const kernels::MemorySpace space = be.memory_space();
-  channel_.gather({local_logits_.data(), static_cast<std::size_t>(rows) * local_vocab, kernels::ScalarType::f32, space},
-                  {gathered_.data(), static_cast<std::size_t>(rows) * vocab, kernels::ScalarType::f32, space},
+  channel_.gather({local_logits_.data(), static_cast<std::size_t>(rows) * local_vocab, DType::f32, space},
+                  {gathered_.data(), static_cast<std::size_t>(rows) * vocab, DType::f32, space},
                   gather_counts_, 0, be.stream());
   if (channel_.rank() != 0) return;
   std::size_t offset = 0;

@@ -65,7 +65,7 @@ struct T5Weights {
 
   static T5Weights load(const T5Checkpoint& checkpoint, const ShardPlan& encoder_plan,
                         const ShardPlan& decoder_plan, int rank, kernels::Backend& backend,
-                        kernels::WeightType type = kernels::WeightType::f32);
+                        DType type = DType::f32);
   std::int64_t bytes() const;
 };
 
@@ -86,7 +86,7 @@ class T5Model final : public Model {
   // Makes the backend, copies this rank's slices into it and builds the model.
   static std::unique_ptr<T5Model> load(const T5Checkpoint& checkpoint, TensorChannel& channel,
                                        const ModelLimits& limits, kernels::BackendKind backend,
-                                       kernels::WeightType weights = kernels::WeightType::f32,
+                                       DType weights = DType::f32,
                                        ShardStrategy strategy = ShardStrategy::group);
 
   const ModelConfig& config() const override { return decoder_config_; }

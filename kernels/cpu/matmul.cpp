@@ -38,7 +38,7 @@ void gemm_blas(const float* x, const WeightMatrix& w, const float* bias, float* 
                std::span<float> scratch) {
   const int rows = tile_rows(w), in = w.cols, out = w.rows;
   const std::size_t tile = std::size_t(rows) * in;
-  if (w.type == WeightType::bf16) {
+  if (w.type == DType::bf16) {
     const std::size_t needed = tile * thread_pool().threads();
     GS_CHECK(scratch.size() >= needed,
              "matmul: scratch holds " << scratch.size() << " floats but bf16 tiles need " << needed
@@ -56,7 +56,7 @@ void gemm_blas(const float* x, const WeightMatrix& w, const float* bias, float* 
       }
     }
     const float* wf = w.f32() + std::size_t(r0) * in;
-    if (w.type == WeightType::bf16) {
+    if (w.type == DType::bf16) {
       float* widened = scratch.data() + tile * thread;
       const std::uint16_t* src = w.bf16() + std::size_t(r0) * in;
       const std::size_t size = std::size_t(count) * in;
@@ -72,7 +72,7 @@ void gemm_blas(const float* x, const WeightMatrix& w, const float* bias, float* 
 }  // namespace
 
 std::size_t matmul_scratch_floats(const WeightMatrix& w, int n) {
-  if (w.type == WeightType::f32 || n <= small_batch_limit(w.type)) return 0;
+  if (w.type == DType::f32 || n <= small_batch_limit(w.type)) return 0;
   return std::size_t(tile_rows(w)) * w.cols * thread_pool().threads();
 }
 

@@ -225,7 +225,7 @@ void small_batch_matmul_lanes(const float* x, const WeightMatrix& w, const float
   GS_CHECK(n >= 1 && n <= kSmallBatchMax,
            "small-batch matmul takes 1.." << kSmallBatchMax << " tokens, got " << n);
   const Args a{x, w.data, y, n, w.cols, w.rows};
-  if (w.type == WeightType::bf16) return run<std::uint16_t, kLanes>(a, bias);
+  if (w.type == DType::bf16) return run<std::uint16_t, kLanes>(a, bias);
   run<float, kLanes>(a, bias);
 }
 

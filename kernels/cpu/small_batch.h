@@ -15,8 +15,8 @@ inline constexpr int kSmallBatchMax = 64;
 // small-batch kernel vs sgemm for every matmul, one session: f32 n = 8 / 16 / 32:
 // 374 / 545 / 891 ms vs 444 / 589 / 860 ms; bf16 n = 8 / 16 / 32: 253 / 484 / 944
 // ms vs 457 / 606 / 1069 ms.
-inline constexpr int small_batch_limit(WeightType type) {
-  return type == WeightType::bf16 ? 32 : 16;
+inline constexpr int small_batch_limit(DType type) {
+  return type == DType::bf16 ? 32 : 16;
 }
 
 // y (n, w.rows) = x (n, w.cols) · wᵀ + bias (may be null), 1 <= n <= kSmallBatchMax,

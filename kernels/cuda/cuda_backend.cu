@@ -86,7 +86,7 @@ class CudaBackend final : public Backend {
   }
 
   void embed(const WeightMatrix& table, const int* tokens, int n, float* x) override {
-    cuda::embed(table.data, table.type == WeightType::bf16, table.cols, tokens, n, x, stream_);
+    cuda::embed(table.data, table.type == DType::bf16, table.cols, tokens, n, x, stream_);
   }
   void gather_rows(const float* x, int cols, const int* rows, int n, float* out) override {
     cuda::gather_rows(x, cols, rows, n, out, stream_);
@@ -103,7 +103,7 @@ class CudaBackend final : public Backend {
   void matmul(const float* x, const WeightMatrix& w, const float* bias, float* y, int n) override {
     if (n == 0 || w.rows == 0) return;
     const float one = 1.0f, zero = 0.0f;
-    if (w.type == WeightType::f32) {
+    if (w.type == DType::f32) {
       GS_CUBLAS_CHECK(cublasSgemm(cublas_, CUBLAS_OP_T, CUBLAS_OP_N, w.rows, n, w.cols, &one, w.f32(), w.cols, x,
                                   w.cols, &zero, y, w.rows));
     } else {

@@ -64,8 +64,8 @@ TEST(TimedTensorChannel, CountsCallsBytesAndTimePerCollective) {
 }
 
 TEST(TensorSpan, BytesFollowTheElementType) {
-  EXPECT_EQ((TensorSpan{nullptr, 10, kernels::ScalarType::f32}.bytes()), 40u);
-  EXPECT_EQ((TensorSpan{nullptr, 10, kernels::ScalarType::bf16}.bytes()), 20u);
+  EXPECT_EQ((TensorSpan{nullptr, 10, DType::f32}.bytes()), 40u);
+  EXPECT_EQ((TensorSpan{nullptr, 10, DType::bf16}.bytes()), 20u);
 }
 
 }  // namespace

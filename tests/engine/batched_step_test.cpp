@@ -14,7 +14,7 @@ namespace {
 
 constexpr int kMaxBatch = 64, kPrompt = 5;
 
-class BatchedStep : public ::testing::TestWithParam<kernels::WeightType> {};
+class BatchedStep : public ::testing::TestWithParam<DType> {};
 
 TEST_P(BatchedStep, EachSequenceGetsTheLogitsOfItsOwnStep) {
   MpiChannels world(MPI_COMM_WORLD);
@@ -55,7 +55,7 @@ TEST_P(BatchedStep, EachSequenceGetsTheLogitsOfItsOwnStep) {
 }
 
 INSTANTIATE_TEST_SUITE_P(WeightTypes, BatchedStep,
-                         ::testing::Values(kernels::WeightType::f32, kernels::WeightType::bf16));
+                         ::testing::Values(DType::f32, DType::bf16));
 
 }  // namespace
 }  // namespace gs::testing

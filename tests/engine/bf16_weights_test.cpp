@@ -5,7 +5,7 @@
 #include <gtest/gtest.h>
 #include <mpi.h>
 
-#include "engine/checkpoint/dtype.h"
+#include "common/dtype.h"
 #include "engine_harness.h"
 #include "common/check.h"
 #include "parallel/mpi_channels.h"
@@ -75,7 +75,7 @@ TEST(Bf16Weights, MatchF32WeightsRoundedToBf16AndStayCloseToF32) {
       RunSettings f32, bf16;
       f32.backend = bf16.backend = backend;
       f32.max_step_tokens = bf16.max_step_tokens = 4;  // chunked prefill: the sgemm path
-      bf16.weights = kernels::WeightType::bf16;
+      bf16.weights = DType::bf16;
       const GreedyTrace stored_bf16 = run_greedy(*make_in_memory_source(weights), world, prompt, steps, bf16);
       const GreedyTrace pre_rounded = run_greedy(*make_in_memory_source(rounded), world, prompt, steps, f32);
       const GreedyTrace exact = run_greedy(*make_in_memory_source(weights), world, prompt, steps, f32);

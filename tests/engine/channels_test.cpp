@@ -44,21 +44,21 @@ std::vector<float> all_slices(int size) {
 void check_collectives(TensorChannel& channel, kernels::MemorySpace space) {
   const int rank = channel.rank(), size = channel.size();
   std::vector<float> data = {1.0f + rank, 2.0f * rank, -3.0f};
-  channel.all_reduce_sum({data.data(), data.size(), kernels::ScalarType::f32, space}, nullptr);
+  channel.all_reduce_sum({data.data(), data.size(), DType::f32, space}, nullptr);
   const float ranks_sum = size * (size - 1) / 2.0f;
   EXPECT_EQ(data, (std::vector<float>{size + ranks_sum, 2.0f * ranks_sum, -3.0f * size}));
 
   std::vector<float> mine = slice_of(rank);
   const std::vector<int> counts = slice_counts(size);
   std::vector<float> out(size * (size + 1) / 2, -1.0f);
-  channel.all_gather({mine.data(), mine.size(), kernels::ScalarType::f32, space},
-                     {out.data(), out.size(), kernels::ScalarType::f32, space}, counts, nullptr);
+  channel.all_gather({mine.data(), mine.size(), DType::f32, space},
+                     {out.data(), out.size(), DType::f32, space}, counts, nullptr);
   EXPECT_EQ(out, all_slices(size));
 
   std::fill(out.begin(), out.end(), -1.0f);
   const int root = size - 1;
-  channel.gather({mine.data(), mine.size(), kernels::ScalarType::f32, space},
-                 {out.data(), out.size(), kernels::ScalarType::f32, space}, counts, root, nullptr);
+  channel.gather({mine.data(), mine.size(), DType::f32, space},
+                 {out.data(), out.size(), DType::f32, space}, counts, root, nullptr);
   if (rank == root) EXPECT_EQ(out, all_slices(size));
   else EXPECT_EQ(out, std::vector<float>(out.size(), -1.0f)) << "only the root receives";
 }
@@ -80,10 +80,10 @@ TEST(Channels, StagedChannelMovesDeviceTensorsThroughHostMemory) {
 TEST(Channels, MpiTensorChannelRefusesDeviceMemoryAndOtherTypes) {
   MpiChannels world(MPI_COMM_WORLD);
   std::vector<float> data(4);
-  EXPECT_THROW(world.tensors.all_reduce_sum({data.data(), 4, kernels::ScalarType::f32, kernels::MemorySpace::device},
+  EXPECT_THROW(world.tensors.all_reduce_sum({data.data(), 4, DType::f32, kernels::MemorySpace::device},
                                             nullptr),
                Error);
-  EXPECT_THROW(world.tensors.all_reduce_sum({data.data(), 4, kernels::ScalarType::bf16, kernels::MemorySpace::host},
+  EXPECT_THROW(world.tensors.all_reduce_sum({data.data(), 4, DType::bf16, kernels::MemorySpace::host},
                                             nullptr),
                Error);
 }

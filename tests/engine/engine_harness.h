@@ -23,7 +23,7 @@ struct RunSettings {
   ShardStrategy strategy = ShardStrategy::group;
   kernels::BackendKind backend = kernels::BackendKind::cpu;
   int max_step_tokens = 64;  // prefill chunk
-  kernels::WeightType weights = kernels::WeightType::f32;  // how matrices are stored
+  DType weights = DType::f32;  // how matrices are stored
   // Run the backend as a device backend would be run (pretend_device_backend.h):
   // logits downloaded, collectives staged through host memory.
   bool pretend_device = false;

@@ -6,7 +6,7 @@
 #include <gtest/gtest.h>
 #include <mpi.h>
 
-#include "engine/checkpoint/dtype.h"
+#include "common/dtype.h"
 #include "engine_harness.h"
 #include "parallel/mpi_channels.h"
 

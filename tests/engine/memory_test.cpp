@@ -37,7 +37,7 @@ struct Loaded {
 };
 
 Loaded load_rank(const std::filesystem::path& path, int tp, int rank,
-                 kernels::WeightType type = kernels::WeightType::f32) {
+                 DType type = DType::f32) {
   const std::unique_ptr<WeightSource> source = open_checkpoint(path);
   const ShardPlan plan = ShardPlan::make(source->config().shape(), tp, ShardStrategy::group);
   const auto backend = kernels::make_backend(kernels::BackendKind::cpu, {});
@@ -85,8 +85,8 @@ TEST(Memory, Bf16WeightsHoldHalfTheBytesAndTheyAreCountedExactly) {
   const ModelConfig config = memory_test_config();
   const std::filesystem::path path = std::filesystem::temp_directory_path() / "groupshard_memory_bf16_test.bin";
   write_llama2c_checkpoint(random_dense_weights(config, 6), path);
-  const Loaded f32 = load_rank(path, 1, 0, kernels::WeightType::f32);
-  const Loaded bf16 = load_rank(path, 1, 0, kernels::WeightType::bf16);
+  const Loaded f32 = load_rank(path, 1, 0, DType::f32);
+  const Loaded bf16 = load_rank(path, 1, 0, DType::bf16);
   std::filesystem::remove(path);
 
   // Matrices (the embedding and the LM head too) at 2 bytes in bf16, norms at 4.

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "engine/checkpoint/dense_weights.h"
-#include "engine/checkpoint/dtype.h"
+#include "common/dtype.h"
 #include "engine/checkpoint/llama2c_reader.h"
 #include "engine/checkpoint/safetensors_writer.h"
 #include "engine/model_config.h"
@@ -35,7 +35,7 @@ void safetensors_seeds(const gs::WeightSource& model, const std::string& name, c
   for (gs::DType dtype : {gs::DType::f32, gs::DType::f16, gs::DType::bf16}) {
     std::vector<gs::SafetensorsEntry> entries = {{"model.norm.weight", dtype, {dim}},
                                                  {"model.layers.0.self_attn.k_proj.weight", dtype, {rows, dim}}};
-    gs::SafetensorsWriter writer(out / (name + "_" + gs::dtype_name(dtype) + ".safetensors"), entries,
+    gs::SafetensorsWriter writer(out / (name + "_" + gs::safetensors_dtype_name(dtype) + ".safetensors"), entries,
                                  {{"format", "pt"}});
     for (const auto& [view, count] : {std::pair{norm, dim}, std::pair{wk, rows * dim}}) {
       std::vector<std::byte> bytes(count * gs::dtype_size(dtype));

@@ -4,7 +4,7 @@
 
 #include <cstddef>
 
-#include "engine/checkpoint/dtype.h"
+#include "common/dtype.h"
 #include "engine/checkpoint/weight_source.h"
 
 namespace gs::fuzz {

@@ -69,18 +69,18 @@ float round_bf16(float x) {
 }
 
 TEST_F(CudaBackendTest, MatmulMatchesTheReference) {
-  for (WeightType type : {WeightType::f32, WeightType::bf16}) {
+  for (DType type : {DType::f32, DType::bf16}) {
     for (int n : {1, 3, 17}) {
       for (auto [in, out] : {std::pair{96, 33}, std::pair{64, 128}}) {
         auto x = random_floats(std::size_t(n) * in, rng);
         // bf16 GEMMs round the activations to bf16 too; the reference sees the same values.
-        if (type == WeightType::bf16) for (float& a : x) a = round_bf16(a);
+        if (type == DType::bf16) for (float& a : x) a = round_bf16(a);
         const TestWeights w = random_weights(type, out, in, rng);
         const auto bias = random_floats(out, rng);
         std::vector<float> want(std::size_t(n) * out);
         ref->matmul(x.data(), w.matrix(), bias.data(), want.data(), n);
         Buffer dx = up(x), dbias = up(bias), dy = gpu->allocate(want.size() * 4);
-        Buffer dw = type == WeightType::bf16 ? up(w.bf16) : up(w.values);
+        Buffer dw = type == DType::bf16 ? up(w.bf16) : up(w.values);
         gpu->matmul(dx.as<float>(), {dw.data(), type, out, in}, dbias.as<float>(), dy.as<float>(), n);
         expect_matmul_close(down(dy, want.size()), want, x, w.values, bias.data(), n, in, out);
       }
@@ -122,12 +122,12 @@ TEST_F(CudaBackendTest, ElementwiseOpsMatchTheReference) {
 }
 
 TEST_F(CudaBackendTest, DataMovementMatchesTheReference) {
-  for (WeightType type : {WeightType::f32, WeightType::bf16}) {
+  for (DType type : {DType::f32, DType::bf16}) {
     const TestWeights table = random_weights(type, 50, 24, rng);
     const std::vector<int> tokens = {49, 0, 7, 49, 3};
     std::vector<float> want(tokens.size() * 24);
     ref->embed(table.matrix(), tokens.data(), 5, want.data());
-    Buffer dt = type == WeightType::bf16 ? up(table.bf16) : up(table.values);
+    Buffer dt = type == DType::bf16 ? up(table.bf16) : up(table.values);
     Buffer dtok = up(tokens), dx = gpu->allocate(want.size() * 4);
     gpu->embed({dt.data(), type, 50, 24}, dtok.as<int>(), 5, dx.as<float>());
     EXPECT_EQ(down(dx, want.size()), want);

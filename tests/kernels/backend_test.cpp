@@ -47,7 +47,7 @@ TEST_F(BackendTest, Names) {
 }
 
 TEST_F(BackendTest, MatmulAgreesForEveryWeightType) {
-  for (WeightType type : {WeightType::f32, WeightType::bf16}) {
+  for (DType type : {DType::f32, DType::bf16}) {
     for (int n : {1, 5}) {
       const int in = 96, out = 33;
       const auto x = random_floats(n * in, rng);
@@ -152,7 +152,7 @@ TEST_F(BackendTest, MemoryRoundTripsAndDataMovementOps) {
     EXPECT_TRUE(be->allocate(0).empty());
 
     // embed widens bf16 rows exactly; gather_rows and copy_columns move whole rows/blocks.
-    const TestWeights table = random_weights(WeightType::bf16, 5, 6, rng);
+    const TestWeights table = random_weights(DType::bf16, 5, 6, rng);
     const int tokens[] = {4, 0, 4};
     std::vector<float> x(3 * 6);
     be->embed(table.matrix(), tokens, 3, x.data());

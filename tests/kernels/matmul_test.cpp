@@ -10,13 +10,13 @@ namespace gs::kernels::test {
 namespace {
 
 // (weight type, threads, n, in, out, with bias)
-using MatmulCase = std::tuple<WeightType, int, int, int, int, bool>;
+using MatmulCase = std::tuple<DType, int, int, int, int, bool>;
 
 class MatmulTest : public ::testing::TestWithParam<MatmulCase> {};
 
 // The fast kernels and the reference widen bf16 exactly, so both weight types are
 // held to the same f32-rounding tolerance.
-void expect_fast_matches_reference(WeightType type, int n, int in, int out, bool with_bias,
+void expect_fast_matches_reference(DType type, int n, int in, int out, bool with_bias,
                                    std::mt19937& rng) {
   const auto x = random_floats(std::size_t(n) * in, rng);  // (n, in)
   const TestWeights w = random_weights(type, out, in, rng);  // (out, in)
@@ -38,7 +38,7 @@ TEST_P(MatmulTest, FastMatchesReference) {
 
 // Odd sizes hit the GEMV's leftover rows; 1031 x 67 is large enough to thread.
 INSTANTIATE_TEST_SUITE_P(Shapes, MatmulTest,
-                         ::testing::Combine(::testing::Values(WeightType::f32, WeightType::bf16),
+                         ::testing::Combine(::testing::Values(DType::f32, DType::bf16),
                                             ::testing::Values(1, 2), ::testing::Values(1, 3, 17),
                                             ::testing::Values(1, 8, 173, 1031),
                                             ::testing::Values(1, 5, 37, 67), ::testing::Bool()));
@@ -48,16 +48,16 @@ TEST(MatmulBf16, SeveralRowsCrossTileBoundaries) {
   // partial one, so every tile's offset into y and w is exercised.
   std::mt19937 rng(7);
   const WeightMatrix shape = bf16_matrix(nullptr, 130, 4099);
-  const int blas = cpu::small_batch_limit(WeightType::bf16) + 1;
+  const int blas = cpu::small_batch_limit(DType::bf16) + 1;
   ASSERT_LT(cpu::matmul_scratch_floats(shape, blas), std::size_t(130) * 4099 * cpu::threads());
   ASSERT_EQ(cpu::matmul_scratch_floats(shape, blas - 1), 0u) << "the small-batch path needs no tile";
-  expect_fast_matches_reference(WeightType::bf16, blas, 4099, 130, true, rng);
+  expect_fast_matches_reference(DType::bf16, blas, 4099, 130, true, rng);
 }
 
 TEST(MatmulBf16, TooLittleScratchIsAnError) {
   std::mt19937 rng(8);
-  const TestWeights w = random_weights(WeightType::bf16, 8, 16, rng);
-  const int blas = cpu::small_batch_limit(WeightType::bf16) + 1;
+  const TestWeights w = random_weights(DType::bf16, 8, 16, rng);
+  const int blas = cpu::small_batch_limit(DType::bf16) + 1;
   std::vector<float> x(blas * 16, 1.0f), y(blas * 8);
   EXPECT_THROW(cpu::matmul(x.data(), w.matrix(), nullptr, y.data(), blas), gs::Error);
 }

@@ -26,7 +26,7 @@ void expect_rows_match_single_tokens(std::span<const float> batched, const float
   expect_matmul_close(batched, alone, xs, w.values, bias, n, in, out);
 }
 
-void check(Kernel kernel, WeightType type, int n, int in, int out, bool with_bias) {
+void check(Kernel kernel, DType type, int n, int in, int out, bool with_bias) {
   std::mt19937 rng(1000 * n + 10 * in + out);
   const auto x = random_floats(std::size_t(n) * in, rng);
   const TestWeights w = random_weights(type, out, in, rng);
@@ -35,14 +35,14 @@ void check(Kernel kernel, WeightType type, int n, int in, int out, bool with_bia
   std::vector<float> want(std::size_t(n) * out), got(want.size(), 123.0f);
   ref::matmul(x.data(), w.matrix(), b, want.data(), n);
   kernel(x.data(), w.matrix(), b, got.data(), n);
-  SCOPED_TRACE(::testing::Message() << weight_type_name(type) << " n " << n << " in " << in
+  SCOPED_TRACE(::testing::Message() << dtype_name(type) << " n " << n << " in " << in
                                     << " out " << out);
   expect_matmul_close(got, want, x, w.values, b, n, in, out);
   expect_rows_match_single_tokens(got, x.data(), w, b, n);
 }
 
 // (weight type, threads, vector width (0: cpu::matmul's choice))
-using BatchCase = std::tuple<WeightType, int, int>;
+using BatchCase = std::tuple<DType, int, int>;
 
 class SmallBatch : public ::testing::TestWithParam<BatchCase> {
  protected:
@@ -75,13 +75,13 @@ TEST_P(SmallBatch, WideInputsAreCutIntoColumnBlocks) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Paths, SmallBatch,
-                         ::testing::Combine(::testing::Values(WeightType::f32, WeightType::bf16),
+                         ::testing::Combine(::testing::Values(DType::f32, DType::bf16),
                                             ::testing::Values(1, 2), ::testing::Values(0, 8, 16)));
 
 TEST(LargeBatch, BlasSlicesMatchReferenceAndSingleTokens) {
   for (int threads : {1, 2}) {
     ScopedThreads scoped(threads);
-    for (WeightType type : {WeightType::f32, WeightType::bf16}) {
+    for (DType type : {DType::f32, DType::bf16}) {
       // 4099 inputs make bf16 slices of 63 rows: 130 rows are two whole ones and part of a third.
       for (int n : {65, 100}) {
         check([](const float* x, const WeightMatrix& w, const float* b, float* y, int n) {
@@ -96,7 +96,7 @@ TEST(LargeBatch, BlasSlicesMatchReferenceAndSingleTokens) {
 
 TEST(SmallBatch, OutOfRangeBatchIsAnError) {
   std::mt19937 rng(3);
-  const TestWeights w = random_weights(WeightType::f32, 4, 8, rng);
+  const TestWeights w = random_weights(DType::f32, 4, 8, rng);
   std::vector<float> x(65 * 8), y(65 * 4);
   EXPECT_THROW(cpu::small_batch_matmul(x.data(), w.matrix(), nullptr, y.data(), 65), gs::Error);
   EXPECT_THROW(cpu::small_batch_matmul(x.data(), w.matrix(), nullptr, y.data(), 0), gs::Error);

@@ -85,22 +85,22 @@ inline void expect_matmul_close(std::span<const float> got, std::span<const floa
 
 // Weights of any storage type: the stored elements and their exact f32 values.
 struct TestWeights {
-  WeightType type = WeightType::f32;
+  DType type = DType::f32;
   int rows = 0, cols = 0;
   std::vector<float> values;         // (rows, cols) as f32: what the kernels compute with
   std::vector<std::uint16_t> bf16;   // (rows, cols) when type is bf16
 
   WeightMatrix matrix() const {
-    return type == WeightType::bf16 ? bf16_matrix(bf16.data(), rows, cols)
+    return type == DType::bf16 ? bf16_matrix(bf16.data(), rows, cols)
                                     : f32_matrix(values.data(), rows, cols);
   }
 };
 
 // Random weights in [-1, 1); bf16 ones are random floats truncated to bf16 (any
 // bf16 value is a valid weight, so no rounding is needed to make test data).
-inline TestWeights random_weights(WeightType type, int rows, int cols, std::mt19937& rng) {
+inline TestWeights random_weights(DType type, int rows, int cols, std::mt19937& rng) {
   TestWeights w{type, rows, cols, random_floats(std::size_t(rows) * cols, rng), {}};
-  if (type == WeightType::bf16) {
+  if (type == DType::bf16) {
     for (float& v : w.values) {
       w.bf16.push_back(static_cast<std::uint16_t>(std::bit_cast<std::uint32_t>(v) >> 16));
       v = bf16_to_f32(w.bf16.back());

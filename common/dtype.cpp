@@ -1,4 +1,4 @@
-#include "engine/checkpoint/dtype.h"
+#include "common/dtype.h"
 
 #include <bit>
 #include <cmath>
@@ -12,35 +12,64 @@ namespace gs {
 static_assert(std::endian::native == std::endian::little,
               "groupshard assumes a little-endian host");
 
-std::size_t dtype_size(DType dtype) {
+namespace {
+
+template <typename Names>
+const char* name_of(DType dtype, const Names& names, const char* what) {
   switch (dtype) {
     case DType::f32:
-      return 4;
+      return names[0];
     case DType::f16:
-      return 2;
+      return names[1];
     case DType::bf16:
-      return 2;
+      return names[2];
   }
-  GS_FAIL("dtype_size: invalid DType " << static_cast<int>(dtype));
+  GS_FAIL(what << ": invalid DType " << static_cast<int>(dtype));
 }
 
-std::string dtype_name(DType dtype) {
-  switch (dtype) {
-    case DType::f32:
-      return "F32";
-    case DType::f16:
-      return "F16";
-    case DType::bf16:
-      return "BF16";
+// "f32 or bf16", "f32, f16 or bf16".
+std::string name_list(std::span<const DType> dtypes) {
+  std::string list;
+  for (std::size_t i = 0; i < dtypes.size(); ++i) {
+    if (i > 0) list += i + 1 == dtypes.size() ? " or " : ", ";
+    list += dtype_name(dtypes[i]);
   }
-  GS_FAIL("dtype_name: invalid DType " << static_cast<int>(dtype));
+  return list;
 }
 
-DType dtype_from_name(const std::string& name, const std::string& context) {
-  if (name == "F32") return DType::f32;
-  if (name == "F16") return DType::f16;
-  if (name == "BF16") return DType::bf16;
+}  // namespace
+
+const char* dtype_name(DType dtype) {
+  static constexpr const char* names[] = {"f32", "f16", "bf16"};
+  return name_of(dtype, names, "dtype_name");
+}
+
+const char* safetensors_dtype_name(DType dtype) {
+  static constexpr const char* names[] = {"F32", "F16", "BF16"};
+  return name_of(dtype, names, "safetensors_dtype_name");
+}
+
+const char* torch_dtype_name(DType dtype) {
+  static constexpr const char* names[] = {"float32", "float16", "bfloat16"};
+  return name_of(dtype, names, "torch_dtype_name");
+}
+
+DType dtype_from_name(const std::string& name, std::span<const DType> accepted, const std::string& what) {
+  for (DType dtype : accepted)
+    if (name == dtype_name(dtype)) return dtype;
+  GS_FAIL("unknown " << what << " '" << name << "': use " << name_list(accepted));
+}
+
+DType dtype_from_safetensors_name(const std::string& name, const std::string& context) {
+  for (DType dtype : kDTypes)
+    if (name == safetensors_dtype_name(dtype)) return dtype;
   GS_FAIL(context << ": unsupported dtype \"" << name << "\" (supported: F32, F16, BF16)");
+}
+
+void require_dtype(DType dtype, std::span<const DType> accepted, const std::string& what) {
+  for (DType ok : accepted)
+    if (dtype == ok) return;
+  GS_FAIL(what << " supports " << name_list(accepted) << ", got " << dtype_name(dtype));
 }
 
 float f16_to_f32(std::uint16_t bits) {

@@ -1,26 +1,53 @@
-// f16/bf16 conversion against known bit patterns, and exhaustive round trips.
-#include "engine/checkpoint/dtype.h"
+// Names, sizes and parsing of the element types; f16/bf16 conversion against
+// known bit patterns, and exhaustive round trips.
+#include "common/dtype.h"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <limits>
-
-#include "test_util.h"
+#include <string>
 
 namespace gs {
 namespace {
+
+// The message of the gs::Error that f throws, or a marker that none was thrown.
+template <class F>
+std::string error_of(F&& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "(no gs::Error thrown)";
+}
 
 TEST(DType, NamesAndSizes) {
   EXPECT_EQ(dtype_size(DType::f32), 4u);
   EXPECT_EQ(dtype_size(DType::f16), 2u);
   EXPECT_EQ(dtype_size(DType::bf16), 2u);
-  for (DType d : {DType::f32, DType::f16, DType::bf16})
-    EXPECT_EQ(dtype_from_name(dtype_name(d), "test"), d);
+  EXPECT_STREQ(dtype_name(DType::f16), "f16");
+  EXPECT_STREQ(safetensors_dtype_name(DType::bf16), "BF16");
+  EXPECT_STREQ(torch_dtype_name(DType::f32), "float32");
+  for (DType d : kDTypes) {
+    EXPECT_EQ(dtype_from_safetensors_name(safetensors_dtype_name(d), "test"), d);
+    EXPECT_EQ(dtype_from_name(dtype_name(d), kDTypes, "test"), d);
+  }
   const std::string message =
-      testing::error_of([] { dtype_from_name("F64", "weights.safetensors: tensor x"); });
-  EXPECT_CONTAINS(message, "weights.safetensors: tensor x");
-  EXPECT_CONTAINS(message, "unsupported dtype \"F64\"");
+      error_of([] { dtype_from_safetensors_name("F64", "weights.safetensors: tensor x"); });
+  EXPECT_NE(message.find("weights.safetensors: tensor x"), std::string::npos) << message;
+  EXPECT_NE(message.find("unsupported dtype \"F64\""), std::string::npos) << message;
+}
+
+// A place that takes fewer types names them and refuses the others.
+TEST(DType, SubsetsAreExplicit) {
+  EXPECT_EQ(error_of([] { dtype_from_name("f16", kWeightDTypes, "weight dtype"); }),
+            "unknown weight dtype 'f16': use f32 or bf16");
+  EXPECT_EQ(error_of([] { dtype_from_name("F32", kDTypes, "--dtype"); }),
+            "unknown --dtype 'F32': use f32, f16 or bf16");
+  EXPECT_NO_THROW(require_dtype(DType::bf16, kWeightDTypes, "weights"));
+  EXPECT_EQ(error_of([] { require_dtype(DType::f16, kWeightDTypes, "a weight matrix in memory"); }),
+            "a weight matrix in memory supports f32 or bf16, got f16");
 }
 
 TEST(DType, F16KnownValues) {
