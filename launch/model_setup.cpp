@@ -82,6 +82,22 @@ kernels::WeightType weight_type_from_name(const std::string& name) {
   GS_FAIL("unknown weight dtype '" << name << "': use f32 or bf16");
 }
 
+std::optional<kernels::ScalarType> kv_type_from_name(const std::string& name) {
+  if (name == "auto") return std::nullopt;
+  if (name == "f32") return kernels::ScalarType::f32;
+  if (name == "bf16") return kernels::ScalarType::bf16;
+  GS_FAIL("unknown runtime.kv_dtype '" << name << "': use auto, bf16 or f32");
+}
+
+kernels::BackendOptions backend_options(const RunConfig::Runtime& runtime) {
+  kernels::BackendOptions options;
+  options.device = runtime.device;
+  options.record_steps = runtime.cuda_graphs;
+  options.wait_timeout_s = runtime.collective_timeout_s;
+  options.kv_type = kv_type_from_name(runtime.kv_dtype);
+  return options;
+}
+
 void print_resolved_config(const RunConfig& config, const ShardPlan& plan) {
   std::cerr << "# resolved config\n" << run_config_to_yaml(config) << "\n";
   for (const std::string& note : plan.notes()) std::cerr << "# plan: " << note << "\n";
@@ -97,8 +113,7 @@ std::unique_ptr<kernels::Backend> open_backend(const RunConfig::Runtime& runtime
   if (kind != kernels::BackendKind::cuda)
     check_rank_memory(plan, control.rank(), limits, weight_type_from_name(runtime.weight_dtype),
                       host_available_bytes(), ranks_on_this_host(), control.host());
-  return kernels::make_backend(kind, backend_limits(plan, control.rank(), limits),
-                               {runtime.device, runtime.cuda_graphs, runtime.collective_timeout_s});
+  return kernels::make_backend(kind, backend_limits(plan, control.rank(), limits), backend_options(runtime));
 }
 
 namespace {
