@@ -151,7 +151,7 @@ std::unique_ptr<TensorChannel> open_tensor_channel(const RunConfig& config, Cont
   const bool everyone = std::all_of(all.begin(), all.end(), [](std::byte b) { return b != std::byte{0}; });
   GS_CHECK(choice != "nccl" || everyone, "parallel.collectives: nccl is not possible on every host");
 #ifdef GROUPSHARD_WITH_CUDA
-  if (choice != "mpi" && everyone) return open_nccl_channel(control);
+  if (choice != "mpi" && everyone) return open_nccl_channel(control, backend, config.runtime.collective_timeout_s);
 #endif
   auto mpi = std::make_unique<MpiTensorChannel>(MPI_COMM_WORLD);
   mpi->limit_collective_wait(config.runtime.collective_timeout_s);  // a step's collectives
