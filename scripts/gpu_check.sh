@@ -82,7 +82,8 @@ for i in 1 2 3 4 5 6 7 8; do
   echo "Once upon a time, there was a little girl named Lily. She loved to play outside in the park with her"
   echo "friends. One day, she saw a big red ball under a tree and ran to get it, but the ball was stuck."
 done > "$text"
-eval_args=(eval --model ../shared/models/stories260K/stories260K.bin --text "$text" --max-tokens 400 --json)
+eval_args=(eval --model ../shared/models/stories260K/stories260K.bin --tokenizer ../shared/models/stories260K/tok512.bin
+           --text "$text" --max-tokens 400 --json)
 nll_cpu=$("${MPIRUN[@]}" -np 1 $GS "${eval_args[@]}" --backend cpu | python3 -c 'import json,sys; print(json.load(sys.stdin)["nll"])')
 for np_kv in "1 bf16" "2 bf16" "1 f32"; do
   set -- $np_kv
