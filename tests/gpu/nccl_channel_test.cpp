@@ -73,14 +73,14 @@ TEST_F(NcclChannelTest, StreamTimerTimesTheStreamNotTheHost) {
   double seconds = 0;
   const auto start = std::chrono::steady_clock::now();
   timer.begin(backend->stream());
-  test::spin_on_stream(backend->stream(), 0.2);
+  test::spin_on_stream(backend->stream(), 0.3);  // cycles of the top clock: at least 0.3 s
   timer.end(backend->stream(), &seconds);
   const double enqueue = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   EXPECT_EQ(seconds, 0.0) << "nothing is added before the stream passes the stop event";
   timer.settle();
-  EXPECT_LT(enqueue, 0.1);
-  EXPECT_GT(seconds, 0.15);
-  EXPECT_LT(seconds, 1.0);
+  EXPECT_LT(enqueue, 0.15);
+  EXPECT_GT(seconds, 0.25);
+  EXPECT_LT(seconds, 2.0);
 }
 
 // TimedTensorChannel over NCCL counts calls and bytes at once and takes the time of
