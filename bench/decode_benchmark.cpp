@@ -17,14 +17,6 @@ double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-// Greedy next token of each row: cheap, and keeps the decoded ids realistic.
-void argmax_rows(std::span<const float> logits, int vocab, std::vector<int>& next) {
-  for (std::size_t row = 0; row < next.size(); ++row) {
-    const auto begin = logits.begin() + static_cast<std::ptrdiff_t>(row * vocab);
-    next[row] = static_cast<int>(std::max_element(begin, begin + vocab) - begin);
-  }
-}
-
 // The q-quantile by nearest rank (q = 0.5 of an even count: the mean of the middle two).
 double quantile(std::vector<double> values, double q) {
   std::sort(values.begin(), values.end());
@@ -53,20 +45,19 @@ DecodeMeasurement run_decode_benchmark(StepExecutor& executor, TimedTensorChanne
   StepBatch batch;
   std::mt19937_64 rng(s.seed);
   std::uniform_int_distribution<int> token(0, vocab - 1);
-  std::vector<int> first_tokens(c.batch), next(1);
+  std::vector<int> first_tokens(c.batch);
 
   const auto prefill_start = Clock::now();
   for (int slot = 0; slot < c.batch; ++slot) {
-    std::span<const float> logits;
     for (int begin = 0; begin < c.context; begin += limits.max_step_tokens) {
       const int end = std::min(c.context, begin + limits.max_step_tokens);
       batch.clear();
       for (int p = begin; p < end; ++p) batch.add(token(rng), p, slot, p == c.context - 1);
-      logits = executor.run(batch);
+      // Greedy ids, picked where the logits are (a GPU sends only the ids).
+      const std::span<const int> ids = executor.run_argmax(batch);
+      if (end == c.context) first_tokens[slot] = ids[0];
       if (on_step) on_step(batch.size());
     }
-    argmax_rows(logits, vocab, next);
-    first_tokens[slot] = next[0];
     if (slot == 0) m.first_token_seconds = seconds_since(prefill_start);
   }
   m.prefill_seconds = seconds_since(prefill_start);
@@ -82,9 +73,9 @@ DecodeMeasurement run_decode_benchmark(StepExecutor& executor, TimedTensorChanne
       batch.clear();
       for (int slot = 0; slot < c.batch; ++slot) batch.add(tokens[slot], c.context + step, slot, true);
       const auto start = Clock::now();
-      const std::span<const float> logits = executor.run(batch);
+      const std::span<const int> ids = executor.run_argmax(batch);
       if (measured) m.step_seconds.push_back(seconds_since(start));
-      argmax_rows(logits, vocab, tokens);
+      std::copy(ids.begin(), ids.end(), tokens.begin());
       if (on_step) on_step(batch.size());
     }
   }

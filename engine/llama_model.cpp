@@ -77,6 +77,8 @@ LlamaModel::LlamaModel(const ModelConfig& config, const ShardPlan& plan, TensorC
   if (channel.rank() == 0) {
     gathered_ = floats(T * config.vocab_size);
     logits_ = floats(T * config.vocab_size);
+    greedy_ids_ = be.allocate(T * sizeof(int));
+    host_ids_.resize(T);
     if (be.memory_space() != kernels::MemorySpace::host) host_logits_.resize(T * config.vocab_size);
   }
 }
@@ -153,7 +155,7 @@ void LlamaModel::upload_step(const StepBatch& batch) {
   backend_->upload(step_ints_.data(), host_step_.data(), used * sizeof(int));
 }
 
-std::span<const float> LlamaModel::forward(const StepBatch& batch) {
+int LlamaModel::enqueue_step(const StepBatch& batch) {
   const int n = batch.size();
   GS_CHECK(n >= 1 && n <= limits_.max_step_tokens,
            "a step of " << n << " tokens exceeds the step limit of " << limits_.max_step_tokens);
@@ -173,11 +175,24 @@ std::span<const float> LlamaModel::forward(const StepBatch& batch) {
     }
     lm_head(rows);
   });
+  return rows;
+}
+
+std::span<const float> LlamaModel::forward(const StepBatch& batch) {
+  const int rows = enqueue_step(batch);
   if (channel_.rank() != 0) return {};
   const std::size_t count = static_cast<std::size_t>(rows) * config_.vocab_size;
   if (host_logits_.empty()) return {logits_.as<float>(), count};
   backend_->download(host_logits_.data(), logits_.data(), count * sizeof(float));
   return {host_logits_.data(), count};
+}
+
+std::span<const int> LlamaModel::forward_argmax(const StepBatch& batch) {
+  const int rows = enqueue_step(batch);
+  if (channel_.rank() != 0 || rows == 0) return {};
+  backend_->argmax_rows(logits_.as<float>(), rows, config_.vocab_size, greedy_ids_.as<int>());
+  backend_->download(host_ids_.data(), greedy_ids_.data(), static_cast<std::size_t>(rows) * sizeof(int));
+  return {host_ids_.data(), static_cast<std::size_t>(rows)};
 }
 
 void LlamaModel::all_reduce(float* partial, int n) {

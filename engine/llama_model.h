@@ -50,8 +50,13 @@ class LlamaModel final : public Model {
   // its own reserved run of blocks (slot s: blocks s·W .. s·W + W-1, W =
   // limits.table_width()), which needs a pool of slots·W blocks.
   std::span<const float> forward(const StepBatch& batch) override;
+  // Rank 0's greedy ids come from the backend's argmax over the logits in its own
+  // memory: a device backend downloads one int per row, not the logits.
+  std::span<const int> forward_argmax(const StepBatch& batch) override;
 
  private:
+  // Checks and uploads the step and enqueues its ops; returns its logit rows.
+  int enqueue_step(const StepBatch& batch);
   void upload_step(const StepBatch& batch);
   // Host block tables of the step, rows of table_width (padded with -1), and each
   // token's row: the batch's own tables, or each slot's reserved blocks.
@@ -92,7 +97,9 @@ class LlamaModel final : public Model {
   kernels::Buffer local_logits_;  // (T, vocab_local)
   kernels::Buffer gathered_;      // rank 0: (T, vocab) in rank-major order
   kernels::Buffer logits_;        // rank 0: (T, vocab)
+  kernels::Buffer greedy_ids_;    // rank 0: (T) int, forward_argmax's
   std::vector<float> host_logits_;  // rank 0, device backends: (T, vocab) downloaded
+  std::vector<int> host_ids_;       // rank 0: (T) greedy ids downloaded
 };
 
 }  // namespace gs

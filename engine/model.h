@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <span>
+#include <vector>
 
 #include "engine/model_config.h"
 #include "engine/model_limits.h"
@@ -33,6 +34,11 @@ class Model {
   // rank 0 returns the logits of batch.logit_rows, (n_logit_rows, vocab), in host
   // memory; elsewhere empty.
   virtual std::span<const float> forward(const StepBatch& batch) = 0;
+  // The same step, but rank 0 gets the greedy token of each logit row (argmax,
+  // lowest id on ties — Sampler's temperature 0) instead of its logits; elsewhere
+  // empty. A device backend picks them where the logits are and sends only the ids
+  // to the host. By default: forward, then argmax on the host.
+  virtual std::span<const int> forward_argmax(const StepBatch& batch);
 
   // Encoder-decoder models: encodes `tokens` (at most limits().capacity) for the
   // sequence in `slot`, whose decoder steps then attend to it, starting from
@@ -40,6 +46,9 @@ class Model {
   virtual bool has_encoder() const { return false; }
   virtual int decoder_start_id() const { return config().bos_id; }
   virtual void encode(int slot, std::span<const int> tokens);
+
+ private:
+  std::vector<int> argmax_ids_;  // the default forward_argmax's result
 };
 
 }  // namespace gs

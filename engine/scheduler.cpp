@@ -227,13 +227,24 @@ bool Scheduler::step() {
 
   const auto start = Clock::now();
   kv_.attach_tables(batch_);
-  const std::span<const float> logits = executor_.run(batch_);
+  // When every sequence of the step samples greedily, only the ids leave the
+  // backend (the same tokens: Sampler's temperature 0 is the same argmax).
+  const bool greedy = std::all_of(row_owner_.begin(), row_owner_.end(),
+                                  [](const Sequence* s) { return s->request.sampling.temperature == 0.0f; });
+  std::span<const float> logits;
+  std::span<const int> greedy_ids;
+  if (greedy) {
+    greedy_ids = executor_.run_argmax(batch_);
+  } else {
+    logits = executor_.run(batch_);
+  }
   for (const auto& [s, end] : chunks_) s->computed = end;
   const int vocab = executor_.model().config().vocab_size;
   std::vector<Sequence*> finished;
   for (std::size_t row = 0; row < row_owner_.size(); ++row) {
     Sequence& s = *row_owner_[row];
-    const int token = sampler_.sample(s.request.sampling, s.generator, logits.subspan(row * vocab, vocab));
+    const int token = greedy ? greedy_ids[row]
+                             : sampler_.sample(s.request.sampling, s.generator, logits.subspan(row * vocab, vocab));
     if (accept(s, token)) finished.push_back(&s);
   }
   if (options_.prefix_caching)

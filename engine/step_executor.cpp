@@ -51,6 +51,16 @@ void StepExecutor::encode(int slot, std::span<const int> tokens) {
 }
 
 std::span<const float> StepExecutor::run(const StepBatch& batch) {
+  send_step(batch);
+  return model_.forward(batch);
+}
+
+std::span<const int> StepExecutor::run_argmax(const StepBatch& batch) {
+  send_step(batch);
+  return model_.forward_argmax(batch);
+}
+
+void StepExecutor::send_step(const StepBatch& batch) {
   GS_CHECK(comm_.rank() == 0, "only rank 0 schedules steps");
   const int n = batch.size(), rows = static_cast<int>(batch.logit_rows.size());
   const ModelLimits& limits = model_.limits();
@@ -72,7 +82,6 @@ std::span<const float> StepExecutor::run(const StepBatch& batch) {
     out = std::copy(batch.tables.begin(), batch.tables.end(), out);
     comm_.broadcast(bytes_of(payload_, out - payload_.begin()), 0);
   }
-  return model_.forward(batch);
 }
 
 void StepExecutor::stop() {

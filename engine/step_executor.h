@@ -22,6 +22,10 @@ class StepExecutor {
   // Rank 0: sends the batch to the other ranks, runs it, returns its logits
   // (n_logit_rows, vocab).
   std::span<const float> run(const StepBatch& batch);
+  // Rank 0: the same, returning the greedy id of each logit row (Model::forward_argmax:
+  // on a device backend only the ids leave the GPU). The other ranks do the same work
+  // either way.
+  std::span<const int> run_argmax(const StepBatch& batch);
   // Rank 0, encoder-decoder models: sends `tokens` to the other ranks and encodes
   // them into `slot` on every rank (Model::encode).
   void encode(int slot, std::span<const int> tokens);
@@ -34,6 +38,8 @@ class StepExecutor {
   // Step: command, tokens, logit rows, block tables, table width. Encode: command,
   // tokens, slot.
   void send_header(int command, int a, int b, int c = 0, int d = 0);
+  // Rank 0: checks the step and sends it to the other ranks.
+  void send_step(const StepBatch& batch);
 
   Model& model_;
   ControlChannel& comm_;

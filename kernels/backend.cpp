@@ -50,6 +50,7 @@ class HostBackend : public Backend {
   void activate(Activation act, const float* gate, const float* up, float* out, std::size_t n) override {
     ref::activate(act, gate, up, out, n);
   }
+  void argmax_rows(const float* x, int rows, int cols, int* out) override { ref::argmax_rows(x, rows, cols, out); }
 
  protected:
   static const CpuKvCache& own(const KvCache& cache) {
@@ -138,6 +139,10 @@ std::unique_ptr<Backend> make_backend(BackendKind kind, const BackendLimits& lim
   GS_CHECK(limits.max_q_per_kv >= 1 && limits.cache_capacity >= 1,
            "backend limits must be positive (max_q_per_kv "
                << limits.max_q_per_kv << ", cache_capacity " << limits.cache_capacity << ")");
+  GS_CHECK(kind == BackendKind::cuda || !options.kv_type || *options.kv_type == DType::f32,
+           "runtime.kv_dtype " << dtype_name(*options.kv_type)
+                               << ": the CPU backends keep their KV cache in f32 only; use --kv-dtype f32 (or auto), "
+                                  "or --backend cuda");
   switch (kind) {
     case BackendKind::reference:
       return std::make_unique<ReferenceBackend>();

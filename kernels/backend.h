@@ -9,8 +9,10 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
+#include "common/dtype.h"
 #include "kernels/attention_batch.h"
 #include "kernels/buffer.h"
 #include "kernels/kv_cache.h"
@@ -64,11 +66,23 @@ class Backend {
   // out (n) = act(gate) * up, or act(gate) where up is null (T5's feed-forward);
   // out may alias gate. Backends without it throw.
   virtual void activate(Activation act, const float* gate, const float* up, float* out, std::size_t n);
+  // out (rows) = index of the largest value of each row of x (rows, cols), the
+  // lowest index on ties (std::max_element's): greedy sampling where the logits
+  // are, so a device backend sends rank 0 ids instead of logits. out is in backend memory.
+  virtual void argmax_rows(const float* x, int rows, int cols, int* out) = 0;
 
   // KV cache, in this backend's own layout.
   virtual std::unique_ptr<KvCache> make_kv_cache(const KvCacheShape& shape) = 0;
   virtual void store_kv(KvCache& cache, int layer, const KvRows& rows) = 0;
   virtual void attention(const AttentionBatch& batch, const KvCache& cache, int layer) = 0;
+
+  // Called about every 10 ms while the host waits for the device (a download, an
+  // upload's staging buffer) with the seconds waited so far; it may end the job. A
+  // tensor channel whose collectives run on the device (NCCL) installs one: a
+  // collective that never finishes shows up as a wait that never ends. Backends
+  // whose ops finish before they return never wait, and ignore it.
+  using WaitWatch = std::function<void(double waited_s)>;
+  virtual void watch_waits(WaitWatch watch) {}
 
   // Steps: enqueue() issues the ops of one forward step. A backend may record the
   // ops of a step whose `shape` it has seen before and replay the recording from
@@ -94,6 +108,9 @@ struct BackendOptions {
   // Longest wait for the device's queue (a download) before the run is declared hung
   // — a collective that never completes — and fails instead of waiting forever.
   double wait_timeout_s = 300.0;
+  // The KV cache's element type; unset: the backend's own default (CUDA: bf16, half
+  // the bytes decode attention streams; the CPU backends: f32, the only type they keep).
+  std::optional<DType> kv_type;
 };
 
 std::unique_ptr<Backend> make_backend(BackendKind kind, const BackendLimits& limits,

@@ -14,6 +14,8 @@ void add_common_options(CLI::App& command, CommonOptions& o) {
   command.add_flag("--cuda-graphs", o.cuda_graphs, "cuda: replay decode steps as CUDA graphs");
   command.add_option("--collectives", o.collectives, "tensor channel: auto (default), nccl or mpi (host-staged; ranks may share a GPU)");
   command.add_option("--weight-dtype", o.weight_dtype, "weight storage: f32 (default) or bf16 (half the bytes per step; f32 compute)");
+  command.add_option("--kv-dtype", o.kv_dtype,
+                     "KV cache elements: auto (default: bf16 on cuda, f32 on cpu), bf16 (cuda only) or f32");
   command.add_option("--threads", o.threads, "threads per rank (default: cores / ranks on the host)");
   command.add_option("--max-seq-len", o.max_seq_len, "KV-cache positions per sequence (default: the model's)");
   command.add_option("--max-batch", o.max_batch, "sequences decoded together");
@@ -35,6 +37,7 @@ RunConfig resolve_run_config(const CommonOptions& o) {
   if (o.cuda_graphs) config.runtime.cuda_graphs = true;
   if (o.collectives) config.parallel.collectives = *o.collectives;
   if (o.weight_dtype) config.runtime.weight_dtype = *o.weight_dtype;
+  if (o.kv_dtype) config.runtime.kv_dtype = *o.kv_dtype;
   if (o.threads) config.runtime.threads = *o.threads;
   if (o.max_seq_len) config.runtime.max_seq_len = *o.max_seq_len;
   if (o.max_batch) config.runtime.max_batch = *o.max_batch;

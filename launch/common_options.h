@@ -21,6 +21,7 @@ struct CommonOptions {
   bool cuda_graphs = false;
   std::optional<std::string> collectives;
   std::optional<std::string> weight_dtype;
+  std::optional<std::string> kv_dtype;
   std::optional<int> threads;
   std::optional<int> max_seq_len;
   std::optional<int> max_batch;

@@ -80,6 +80,22 @@ DType weight_type_from_name(const std::string& name) {
   return dtype_from_name(name, kWeightDTypes, "weight dtype");
 }
 
+std::optional<DType> kv_type_from_name(const std::string& name) {
+  if (name == "auto") return std::nullopt;
+  if (name == "f32") return DType::f32;
+  if (name == "bf16") return DType::bf16;
+  GS_FAIL("unknown runtime.kv_dtype '" << name << "': use auto, bf16 or f32");
+}
+
+kernels::BackendOptions backend_options(const RunConfig::Runtime& runtime) {
+  kernels::BackendOptions options;
+  options.device = runtime.device;
+  options.record_steps = runtime.cuda_graphs;
+  options.wait_timeout_s = runtime.collective_timeout_s;
+  options.kv_type = kv_type_from_name(runtime.kv_dtype);
+  return options;
+}
+
 void print_resolved_config(const RunConfig& config, const ShardPlan& plan) {
   std::cerr << "# resolved config\n" << run_config_to_yaml(config) << "\n";
   for (const std::string& note : plan.notes()) std::cerr << "# plan: " << note << "\n";
@@ -95,8 +111,7 @@ std::unique_ptr<kernels::Backend> open_backend(const RunConfig::Runtime& runtime
   if (kind != kernels::BackendKind::cuda)
     check_rank_memory(plan, control.rank(), limits, weight_type_from_name(runtime.weight_dtype),
                       host_available_bytes(), ranks_on_this_host(), control.host());
-  return kernels::make_backend(kind, backend_limits(plan, control.rank(), limits),
-                               {runtime.device, runtime.cuda_graphs, runtime.collective_timeout_s});
+  return kernels::make_backend(kind, backend_limits(plan, control.rank(), limits), backend_options(runtime));
 }
 
 namespace {
@@ -134,7 +149,7 @@ std::unique_ptr<TensorChannel> open_tensor_channel(const RunConfig& config, Cont
   const bool everyone = std::all_of(all.begin(), all.end(), [](std::byte b) { return b != std::byte{0}; });
   GS_CHECK(choice != "nccl" || everyone, "parallel.collectives: nccl is not possible on every host");
 #ifdef GROUPSHARD_WITH_CUDA
-  if (choice != "mpi" && everyone) return open_nccl_channel(control);
+  if (choice != "mpi" && everyone) return open_nccl_channel(control, backend, config.runtime.collective_timeout_s);
 #endif
   auto mpi = std::make_unique<MpiTensorChannel>(MPI_COMM_WORLD);
   mpi->limit_collective_wait(config.runtime.collective_timeout_s);  // a step's collectives

@@ -34,6 +34,13 @@ kernels::BackendKind backend_from_name(const std::string& name);
 // runtime.weight_dtype: f32 or bf16; throws naming the valid values.
 DType weight_type_from_name(const std::string& name);
 
+// runtime.kv_dtype: auto (nullopt: the backend's default), bf16 or f32; throws
+// naming the valid values.
+std::optional<DType> kv_type_from_name(const std::string& name);
+
+// The backend settings of runtime (device, CUDA graphs, wait limit, KV type).
+kernels::BackendOptions backend_options(const RunConfig::Runtime& runtime);
+
 // runtime.backend and runtime.device: the backend this rank computes on, sized for
 // its shard of plan under limits; a host backend first checks that the rank's
 // weights and cache fit this host's memory. Not collective.

@@ -80,7 +80,8 @@ void load_run_config(const std::filesystem::path& file, RunConfig& config) {
         {"device", set(config.runtime.device)},
         {"cuda_graphs", set(config.runtime.cuda_graphs)},
         {"collective_timeout_s", set(config.runtime.collective_timeout_s)},
-        {"weight_dtype", set(config.runtime.weight_dtype)}}},
+        {"weight_dtype", set(config.runtime.weight_dtype)},
+        {"kv_dtype", set(config.runtime.kv_dtype)}}},
       {"sampling",
        {{"max_tokens", set(config.sampling.max_tokens)},
         {"temperature", set(config.sampling.temperature)},
@@ -146,7 +147,8 @@ std::string run_config_to_yaml(const RunConfig& c) {
   out << YAML::Key << "device" << YAML::Value << c.runtime.device;
   out << YAML::Key << "cuda_graphs" << YAML::Value << c.runtime.cuda_graphs;
   out << YAML::Key << "collective_timeout_s" << YAML::Value << c.runtime.collective_timeout_s;
-  out << YAML::Key << "weight_dtype" << YAML::Value << c.runtime.weight_dtype << YAML::EndMap;
+  out << YAML::Key << "weight_dtype" << YAML::Value << c.runtime.weight_dtype;
+  out << YAML::Key << "kv_dtype" << YAML::Value << c.runtime.kv_dtype << YAML::EndMap;
   out << YAML::Key << "sampling" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "max_tokens" << YAML::Value << c.sampling.max_tokens;
   out << YAML::Key << "temperature" << YAML::Value << c.sampling.temperature;

@@ -32,6 +32,9 @@ struct RunConfig {
     bool cuda_graphs = false;
     double collective_timeout_s = 300;  // once loaded, a collective some rank does not join by then ends the job
     std::string weight_dtype = "f32";  // f32 | bf16: how matrices are stored; compute is f32
+    // auto | bf16 | f32: the KV cache's element type; auto = the backend's (cuda: bf16,
+    // cpu and reference: f32, the only type they keep).
+    std::string kv_dtype = "auto";
   } runtime;
   struct Sampling {
     int max_tokens = 128;

@@ -19,7 +19,7 @@ T5RankModel load_t5_rank_model(ControlChannel& control, const RunConfig& config,
     decoder = t5_decoder_plan(checkpoint.config(), control.size(), strategy);
     backend = kernels::make_backend(backend_from_name(config.runtime.backend),
                                     t5_backend_limits(*encoder, *decoder, control.rank(), limits),
-                                    {config.runtime.device, config.runtime.cuda_graphs, config.runtime.collective_timeout_s});
+                                    backend_options(config.runtime));
     weights = T5Weights::load(checkpoint, *encoder, *decoder, control.rank(), *backend,
                               weight_type_from_name(config.runtime.weight_dtype));
   });

@@ -3,10 +3,14 @@
 #include <cuda_runtime.h>
 #include <nccl.h>
 
+#include <cstdio>
 #include <numeric>
+#include <sstream>
+#include <string>
 #include <vector>
 
 #include "common/check.h"
+#include "parallel/mpi_channels.h"
 
 namespace gs {
 namespace {
@@ -36,16 +40,52 @@ void check_device(const TensorSpan& t, const char* what) {
            "the NCCL channel's " << what << " got a tensor in host memory; use collectives: mpi for CPU backends");
 }
 
+// Watches the backend's waits for the device on behalf of the channel (see the
+// header). Shared with the backend's watch, so it outlives whichever goes first.
+struct NcclWatchdog {
+  ncclComm_t comm = nullptr;  // null once the channel is closed
+  int rank = 0;
+  std::string host;
+  double timeout_s = 0;
+
+  void check(double waited_s) const {
+    if (comm == nullptr) return;
+    ncclResult_t async = ncclSuccess;
+    if (ncclCommGetAsyncError(comm, &async) == ncclSuccess && async != ncclSuccess && async != ncclInProgress)
+      end_job(std::string("NCCL reported an error in a collective: ") + ncclGetErrorString(async));
+    if (waited_s >= timeout_s) {
+      std::ostringstream why;
+      why << "a collective did not finish within runtime.collective_timeout_s = " << timeout_s
+          << " s (another rank stopped, hung or died, or the interconnect failed)";
+      end_job(why.str());
+    }
+  }
+
+  [[noreturn]] void end_job(const std::string& why) const {
+    std::fprintf(stderr, "groupshard: error (rank %d on %s): %s; aborting the NCCL communicator and ending the job\n",
+                 rank, host.c_str(), why.c_str());
+    std::fflush(stderr);
+    ncclCommAbort(comm);
+    MpiSession::abort_job(1);
+  }
+};
+
 class NcclTensorChannel final : public TensorChannel {
  public:
-  explicit NcclTensorChannel(ControlChannel& control)
+  NcclTensorChannel(ControlChannel& control, kernels::Backend& backend, double timeout_s)
       : rank_(control.rank()), size_(control.size()), host_(control.host()), displacements_(size_) {
+    GS_CHECK(timeout_s > 0, "runtime.collective_timeout_s must be positive, got " << timeout_s);
     ncclUniqueId id{};
     if (rank_ == 0) GS_NCCL_CHECK(ncclGetUniqueId(&id));
     control.broadcast(std::as_writable_bytes(std::span(&id, 1)), 0);
     GS_NCCL_CHECK(ncclCommInitRank(&comm_, size_, id, rank_));
+    watchdog_ = std::make_shared<NcclWatchdog>(NcclWatchdog{comm_, rank_, host_, timeout_s});
+    backend.watch_waits([watchdog = watchdog_](double waited_s) { watchdog->check(waited_s); });
   }
-  ~NcclTensorChannel() override { ncclCommDestroy(comm_); }
+  ~NcclTensorChannel() override {
+    watchdog_->comm = nullptr;
+    ncclCommDestroy(comm_);
+  }
 
   int rank() const override { return rank_; }
   int size() const override { return size_; }
@@ -106,12 +146,14 @@ class NcclTensorChannel final : public TensorChannel {
   std::string host_;
   ncclComm_t comm_ = nullptr;
   std::vector<std::size_t> displacements_;  // (size), elements
+  std::shared_ptr<NcclWatchdog> watchdog_;
 };
 
 }  // namespace
 
-std::unique_ptr<TensorChannel> open_nccl_channel(ControlChannel& control) {
-  return std::make_unique<NcclTensorChannel>(control);
+std::unique_ptr<TensorChannel> open_nccl_channel(ControlChannel& control, kernels::Backend& backend,
+                                                 double timeout_s) {
+  return std::make_unique<NcclTensorChannel>(control, backend, timeout_s);
 }
 
 }  // namespace gs

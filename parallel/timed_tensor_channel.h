@@ -1,11 +1,15 @@
 // TimedTensorChannel: a TensorChannel that forwards every call to another one and
 // records how often each collective ran, how long it took and how many bytes it
 // moved, so benchmarks can report the communication share of a step without the
-// model knowing it is measured. Wall-clock time: right for channels whose calls
-// complete before they return (MPI); a stream-ordered channel needs its events.
+// model knowing it is measured. Channels whose calls complete before they return
+// (MPI, host-staged MPI) are timed by the wall clock; stream-ordered ones (NCCL),
+// whose calls only enqueue, by CUDA events around each call on its stream (read
+// when timings() is asked for). Calls recorded into a CUDA graph are not timed —
+// nor seen at all when the graph is replayed.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 
 #include "parallel/tensor_channel.h"
 
@@ -13,7 +17,7 @@ namespace gs {
 
 struct CollectiveTiming {
   std::int64_t calls = 0;
-  double seconds = 0.0;     // wall time inside the call, waiting for other ranks included
+  double seconds = 0.0;     // time in the call (its stream's, for NCCL), waiting for other ranks included
   std::int64_t bytes = 0;   // this rank's payload (its local tensor)
 };
 
@@ -21,13 +25,20 @@ struct CollectiveTimings {
   CollectiveTiming all_reduce, all_gather, gather;
 };
 
+class StreamTimer;
+
 class TimedTensorChannel final : public TensorChannel {
  public:
   // inner must outlive this object.
-  explicit TimedTensorChannel(TensorChannel& inner) : inner_(inner) {}
+  explicit TimedTensorChannel(TensorChannel& inner);
+  ~TimedTensorChannel() override;
 
-  const CollectiveTimings& timings() const { return timings_; }
-  void reset() { timings_ = {}; }
+  // The timings so far; for a stream-ordered channel this waits until the stream
+  // has passed every timed call.
+  const CollectiveTimings& timings();
+  void reset();
+  // Whether calls are timed by CUDA events (a stream-ordered channel) rather than the wall clock.
+  bool times_streams() const { return static_cast<bool>(stream_timer_); }
 
   int rank() const override { return inner_.rank(); }
   int size() const override { return inner_.size(); }
@@ -41,8 +52,12 @@ class TimedTensorChannel final : public TensorChannel {
               kernels::Stream stream) override;
 
  private:
+  template <typename Call>
+  void timed(CollectiveTiming& timing, std::size_t bytes, kernels::Stream stream, Call&& call);
+
   TensorChannel& inner_;
   CollectiveTimings timings_;
+  std::unique_ptr<StreamTimer> stream_timer_;  // stream-ordered channels (built with CUDA)
 };
 
 }  // namespace gs

@@ -22,6 +22,16 @@ void matmul(const float* x, const WeightMatrix& w, const float* bias, float* y, 
   }
 }
 
+void argmax_rows(const float* x, int rows, int cols, int* out) {
+  for (int r = 0; r < rows; ++r) {
+    const float* row = x + std::size_t(r) * cols;
+    int best = 0;
+    for (int c = 1; c < cols; ++c)
+      if (row[c] > row[best]) best = c;
+    out[r] = best;
+  }
+}
+
 void rmsnorm(const float* x, const float* weight, float* y, int n, int dim, float eps) {
   for (int t = 0; t < n; ++t) {
     const float* row = x + std::size_t(t) * dim;

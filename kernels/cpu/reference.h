@@ -32,6 +32,10 @@ void swiglu(const float* gate, const float* up, float* out, std::size_t n);
 // out = act(gate) * up (up may be null), in double; Hugging Face's definitions.
 void activate(Activation act, const float* gate, const float* up, float* out, std::size_t n);
 
+// out (rows) = index of the largest value of each row of x (rows, cols), the lowest
+// index on ties (rows with NaN: unspecified, but an index of the row).
+void argmax_rows(const float* x, int rows, int cols, int* out);
+
 // In-place softmax of x (n), numerically stable.
 void softmax(float* x, int n);
 

@@ -15,20 +15,27 @@ namespace {
 
 void free_device(void* data, std::size_t) { cudaFree(data); }
 
-// Keys and values of every layer in device memory, f32, as ops.h's DeviceKv.
+// Keys and values of every layer in device memory, f32 or bf16, as ops.h's DeviceKv.
 class CudaKvCache final : public KvCache {
  public:
-  CudaKvCache(const KvCacheShape& shape, Buffer k, Buffer v) : KvCache(shape), k_(std::move(k)), v_(std::move(v)) {}
+  CudaKvCache(const KvCacheShape& shape, DType type, Buffer k, Buffer v)
+      : KvCache(shape), type_(type), k_(std::move(k)), v_(std::move(v)) {}
 
+  // Elements of one layer's keys (or values).
+  static std::size_t layer_elements(const KvCacheShape& s) {
+    return static_cast<std::size_t>(s.positions()) * s.n_kv_heads * s.head_dim;
+  }
   std::int64_t bytes() const override { return static_cast<std::int64_t>(k_.bytes() + v_.bytes()); }
   DeviceKv layer(int l) const {
     const KvCacheShape& s = shape();
-    const std::size_t floats = static_cast<std::size_t>(s.positions()) * s.n_kv_heads * s.head_dim;
-    return {k_.as<float>() + l * floats, v_.as<float>() + l * floats, s.n_kv_heads, s.block_size, s.head_dim};
+    const std::size_t offset = l * layer_elements(s) * dtype_size(type_);  // bytes
+    return {static_cast<std::byte*>(k_.data()) + offset, static_cast<std::byte*>(v_.data()) + offset,
+            type_ == DType::bf16, s.n_kv_heads, s.block_size, s.head_dim};
   }
 
  private:
-  Buffer k_, v_;  // (layers, n_blocks, n_kv_heads, block_size, head_dim)
+  DType type_;
+  Buffer k_, v_;  // (layers, n_blocks, n_kv_heads, block_size, head_dim) of type_
 };
 
 class CudaBackend final : public Backend {
@@ -74,7 +81,7 @@ class CudaBackend final : public Backend {
   void upload(void* dst, const void* src, std::size_t bytes) override {
     for (std::size_t done = 0; done < bytes; done += kStagingBytes) {
       const std::size_t part = std::min(kStagingBytes, bytes - done);
-      GS_CUDA_CHECK(cudaStreamSynchronize(stream_));  // the previous part left the staging buffer
+      wait_for_stream();  // the previous part (or step) left the staging buffer
       std::memcpy(staging_, static_cast<const std::byte*>(src) + done, part);
       GS_CUDA_CHECK(cudaMemcpyAsync(static_cast<std::byte*>(dst) + done, staging_, part, cudaMemcpyHostToDevice,
                                     stream_));
@@ -131,11 +138,15 @@ class CudaBackend final : public Backend {
   void activate(Activation act, const float* gate, const float* up, float* out, std::size_t n) override {
     cuda::activate(static_cast<int>(act), gate, up, out, n, stream_);
   }
+  void argmax_rows(const float* x, int rows, int cols, int* out) override {
+    cuda::argmax_rows(x, rows, cols, out, stream_);
+  }
+  void watch_waits(WaitWatch watch) override { watch_ = std::move(watch); }
 
   std::unique_ptr<KvCache> make_kv_cache(const KvCacheShape& shape) override {
-    const std::size_t bytes = static_cast<std::size_t>(shape.n_layers) * shape.positions() * shape.n_kv_heads *
-                              shape.head_dim * sizeof(float);
-    return std::make_unique<CudaKvCache>(shape, allocate(bytes), allocate(bytes));
+    const DType type = options_.kv_type.value_or(DType::bf16);
+    const std::size_t bytes = shape.n_layers * CudaKvCache::layer_elements(shape) * dtype_size(type);
+    return std::make_unique<CudaKvCache>(shape, type, allocate(bytes), allocate(bytes));
   }
   void store_kv(KvCache& cache, int layer, const KvRows& rows) override {
     cuda::store_kv(own(cache).layer(layer), rows.n_tokens, rows.k, rows.v, rows.tables, rows.positions, stream_);
@@ -177,6 +188,7 @@ class CudaBackend final : public Backend {
  private:
   static constexpr std::size_t kStagingBytes = std::size_t(16) << 20;
   static constexpr std::size_t kCublasWorkspaceBytes = std::size_t(32) << 20;
+  static constexpr double kWatchEvery = 0.01;  // seconds between calls of the wait watch
 
   struct RecordedStep {
     int runs = 0;                      // before recording
@@ -184,15 +196,21 @@ class CudaBackend final : public Backend {
   };
 
   // cudaStreamSynchronize with a time limit: a collective whose peer hung would
-  // otherwise hold this rank forever; failing lets the launcher end the job.
+  // otherwise hold this rank forever. The watch (the NCCL channel's watchdog) sees
+  // the wait first; failing lets the launcher end the job.
   void wait_for_stream() {
     GS_CUDA_CHECK(cudaEventRecord(drained_, stream_));
     const auto start = std::chrono::steady_clock::now();
+    double next_watch = kWatchEvery;
     for (;;) {
       const cudaError_t status = cudaEventQuery(drained_);
       if (status == cudaSuccess) return;
       GS_CHECK(status == cudaErrorNotReady, "CUDA: the step failed: " << cudaGetErrorString(status));
       const double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      if (watch_ && waited >= next_watch) {
+        watch_(waited);
+        next_watch = waited + kWatchEvery;
+      }
       GS_CHECK(waited < options_.wait_timeout_s,
                "the GPU step did not finish within " << options_.wait_timeout_s
                    << " s (runtime.collective_timeout_s): a collective is stuck, another rank or the interconnect hung");
@@ -210,6 +228,7 @@ class CudaBackend final : public Backend {
   BackendLimits limits_;
   BackendOptions options_;
   cudaEvent_t drained_ = nullptr;  // recorded to wait for the stream with a time limit
+  WaitWatch watch_;                // watch_waits()'s, or none
   std::unordered_map<std::uint64_t, RecordedStep> steps_;
   Buffer cublas_workspace_;
   cudaStream_t stream_ = nullptr;

@@ -3,6 +3,8 @@
 #include <cuda_bf16.h>
 
 #include <cfloat>
+#include <climits>
+#include <cmath>
 
 #include "kernels/cuda/cuda_check.h"
 
@@ -116,21 +118,64 @@ __global__ void gather_rows_kernel(const float* x, int cols, const int* rows, fl
   for (int c = threadIdx.x; c < cols; c += blockDim.x) dst[c] = src[c];
 }
 
+// (best, index) becomes (value, i) when that is larger, or equal at a lower index:
+// the order std::max_element picks by. NaN never wins.
+__device__ void keep_larger(float& best, int& index, float value, int i) {
+  if (value > best || (value == best && i < index)) {
+    best = value;
+    index = i;
+  }
+}
+
+// A block per row: each thread scans a strided part, then warps and blocks merge.
+__global__ void argmax_rows_kernel(const float* x, int cols, int* out) {
+  __shared__ float warp_best[kThreads / kWarp];
+  __shared__ int warp_index[kThreads / kWarp];
+  const float* row = x + static_cast<std::size_t>(blockIdx.x) * cols;
+  float best = -INFINITY;
+  int index = INT_MAX;
+  for (int c = threadIdx.x; c < cols; c += blockDim.x) keep_larger(best, index, row[c], c);
+  for (int offset = kWarp / 2; offset > 0; offset /= 2) {
+    const float other = __shfl_down_sync(0xffffffffu, best, offset);
+    const int other_index = __shfl_down_sync(0xffffffffu, index, offset);
+    keep_larger(best, index, other, other_index);
+  }
+  if (threadIdx.x % kWarp == 0) {
+    warp_best[threadIdx.x / kWarp] = best;
+    warp_index[threadIdx.x / kWarp] = index;
+  }
+  __syncthreads();
+  if (threadIdx.x == 0) {
+    for (int w = 1; w < kThreads / kWarp; ++w) keep_larger(best, index, warp_best[w], warp_index[w]);
+    out[blockIdx.x] = index == INT_MAX ? 0 : index;  // INT_MAX: a row of NaN only
+  }
+}
+
 // Offset of position j of token t's sequence in KV head h's rows (DeviceKv layout).
 __device__ std::size_t kv_row(const DeviceKv& kv, const BlockTables& tables, int t, int h, int j) {
   const int block = tables.blocks[static_cast<std::size_t>(tables.row[t]) * tables.width + j / kv.block_size];
   return ((static_cast<std::size_t>(block) * kv.n_kv_heads + h) * kv.block_size + j % kv.block_size) * kv.head_dim;
 }
 
-// grid (n_tokens, n_kv_heads), a thread per element of the head.
+// KV cache elements: f32 as they are, bf16 rounded to nearest even on store and
+// widened exactly on load.
+__device__ float load_kv(const float* p) { return *p; }
+__device__ float load_kv(const std::uint16_t* p) { return widen(*p); }
+__device__ void store_kv_value(float* p, float x) { *p = x; }
+__device__ void store_kv_value(std::uint16_t* p, float x) { *p = __bfloat16_as_ushort(__float2bfloat16_rn(x)); }
+
+// grid (n_tokens, n_kv_heads), a thread per element of the head. T: the cache's element type.
+template <typename T>
 __global__ void store_kv_kernel(DeviceKv kv, const float* k, const float* v, BlockTables tables,
                                 const int* positions) {
   const int t = blockIdx.x, h = blockIdx.y;
   const std::size_t src = (static_cast<std::size_t>(t) * kv.n_kv_heads + h) * kv.head_dim;
   const std::size_t dst = kv_row(kv, tables, t, h, positions[t]);
+  T* k_cache = static_cast<T*>(kv.k);
+  T* v_cache = static_cast<T*>(kv.v);
   for (int d = threadIdx.x; d < kv.head_dim; d += blockDim.x) {
-    kv.k[dst + d] = k[src + d];
-    kv.v[dst + d] = v[src + d];
+    store_kv_value(k_cache + dst + d, k[src + d]);
+    store_kv_value(v_cache + dst + d, v[src + d]);
   }
 }
 
@@ -147,8 +192,12 @@ __device__ float* partial_out(float* partial, int t, int q, int z, int n_q, int 
 }
 
 // grid (n_tokens, n_kv_heads, chunks); dynamic shared memory: q (group, D), scores (group, kChunk).
+// T: the cache's element type.
+template <typename T>
 __global__ void attention_chunk_kernel(AttentionBatch b, DeviceKv kv, float* partial, int chunks) {
   extern __shared__ float shared[];
+  const T* k_cache = static_cast<const T*>(kv.k);
+  const T* v_cache = static_cast<const T*>(kv.v);
   const int t = blockIdx.x, h = blockIdx.y, z = blockIdx.z, D = b.head_dim;
   const int warp = threadIdx.x / kWarp, lane = threadIdx.x % kWarp;
   int q0 = 0;
@@ -174,12 +223,12 @@ __global__ void attention_chunk_kernel(AttentionBatch b, DeviceKv kv, float* par
 
   // Scores: a warp per position reads the key once and scores every query head of the group.
   for (int j = begin + warp; j < end; j += kAttentionWarps) {
-    const float* key = kv.k + kv_row(kv, b.tables, t, h, j);
+    const T* key = k_cache + kv_row(kv, b.tables, t, h, j);
     float k_reg[kMaxHeadDim / kWarp];
 #pragma unroll
     for (int r = 0; r < kMaxHeadDim / kWarp; ++r) {
       const int d = lane + r * kWarp;
-      k_reg[r] = d < D ? key[d] : 0.0f;
+      k_reg[r] = d < D ? load_kv(key + d) : 0.0f;
     }
     for (int g = 0; g < group; ++g) {
       float dot = 0.0f;
@@ -224,7 +273,8 @@ __global__ void attention_chunk_kernel(AttentionBatch b, DeviceKv kv, float* par
   for (int i = threadIdx.x; i < group * D; i += blockDim.x) {
     const int g = i / D, d = i % D;
     float acc = 0.0f;
-    for (int j = begin; j < end; ++j) acc += s_s[g * kChunk + (j - begin)] * kv.v[kv_row(kv, b.tables, t, h, j) + d];
+    for (int j = begin; j < end; ++j)
+      acc += s_s[g * kChunk + (j - begin)] * load_kv(v_cache + kv_row(kv, b.tables, t, h, j) + d);
     partial_out(partial, t, q0 + g, z, b.n_q_heads, chunks, D)[d] = acc;
   }
 }
@@ -243,6 +293,17 @@ __global__ void attention_merge_kernel(AttentionBatch b, const float* partial, i
     for (int z = 0; z < used; ++z) acc += first[z * (D + 2) + d] * expf(first[z * (D + 2) + D] - m);
     b.out[(static_cast<std::size_t>(t) * b.n_q_heads + q) * D + d] = acc / l;
   }
+}
+
+template <typename T>
+void launch_attention_chunks(const AttentionBatch& batch, const DeviceKv& kv, float* partial, int chunks,
+                             std::size_t shared, cudaStream_t stream) {
+  if (shared > 48 * 1024)
+    GS_CUDA_CHECK(cudaFuncSetAttribute(attention_chunk_kernel<T>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                       static_cast<int>(shared)));
+  attention_chunk_kernel<T><<<dim3(batch.n_tokens, kv.n_kv_heads, chunks), kAttentionWarps * kWarp, shared, stream>>>(
+      batch, kv, partial, chunks);
+  check_launch();
 }
 
 }  // namespace
@@ -306,10 +367,21 @@ void gather_rows(const float* x, int cols, const int* rows, int n, float* out, c
   check_launch();
 }
 
+void argmax_rows(const float* x, int rows, int cols, int* out, cudaStream_t stream) {
+  if (rows == 0) return;
+  GS_CHECK(cols >= 1, "argmax_rows: rows of " << cols << " values");
+  argmax_rows_kernel<<<rows, kThreads, 0, stream>>>(x, cols, out);
+  check_launch();
+}
+
 void store_kv(const DeviceKv& kv, int n_tokens, const float* k, const float* v, const BlockTables& tables,
               const int* positions, cudaStream_t stream) {
   if (n_tokens == 0 || kv.n_kv_heads == 0) return;
-  store_kv_kernel<<<dim3(n_tokens, kv.n_kv_heads), kWarp * 4, 0, stream>>>(kv, k, v, tables, positions);
+  if (kv.bf16) {
+    store_kv_kernel<std::uint16_t><<<dim3(n_tokens, kv.n_kv_heads), kWarp * 4, 0, stream>>>(kv, k, v, tables, positions);
+  } else {
+    store_kv_kernel<float><<<dim3(n_tokens, kv.n_kv_heads), kWarp * 4, 0, stream>>>(kv, k, v, tables, positions);
+  }
   check_launch();
 }
 
@@ -325,12 +397,11 @@ void gqa_attention(const AttentionBatch& batch, const DeviceKv& kv, int max_q_pe
   if (batch.n_tokens == 0 || kv.n_kv_heads == 0) return;
   const int chunks = chunks_for(capacity);
   const std::size_t shared = static_cast<std::size_t>(max_q_per_kv) * (batch.head_dim + kChunk) * sizeof(float);
-  if (shared > 48 * 1024)
-    GS_CUDA_CHECK(cudaFuncSetAttribute(attention_chunk_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                       static_cast<int>(shared)));
-  attention_chunk_kernel<<<dim3(batch.n_tokens, kv.n_kv_heads, chunks), kAttentionWarps * kWarp, shared, stream>>>(
-      batch, kv, partial, chunks);
-  check_launch();
+  if (kv.bf16) {
+    launch_attention_chunks<std::uint16_t>(batch, kv, partial, chunks, shared, stream);
+  } else {
+    launch_attention_chunks<float>(batch, kv, partial, chunks, shared, stream);
+  }
   attention_merge_kernel<<<dim3(batch.n_tokens, batch.n_q_heads), kWarp * 4, 0, stream>>>(batch, partial, chunks);
   check_launch();
 }

@@ -25,12 +25,16 @@ void f32_to_bf16(const float* x, std::uint16_t* y, std::size_t n, cudaStream_t s
 // x (n, cols) = rows tokens of table (·, cols), f32 or bf16 (is_bf16), widened.
 void embed(const void* table, bool is_bf16, int cols, const int* tokens, int n, float* x, cudaStream_t stream);
 void gather_rows(const float* x, int cols, const int* rows, int n, float* out, cudaStream_t stream);
+// out (rows) = index of the largest value of each row of x (rows, cols), the lowest on ties.
+void argmax_rows(const float* x, int rows, int cols, int* out, cudaStream_t stream);
 
 // The CUDA KV layout: k and v each (n_blocks, n_kv_heads, block_size, head_dim),
-// f32, a row per position, so a warp reads one position's key coalesced.
+// a row per position, so a warp reads one position's key coalesced. Elements are
+// f32, or bf16 (stored rounded to nearest even, widened exactly when read).
 struct DeviceKv {
-  float* k = nullptr;
-  float* v = nullptr;
+  void* k = nullptr;
+  void* v = nullptr;
+  bool bf16 = false;
   int n_kv_heads = 0, block_size = 0, head_dim = 0;
 };
 void store_kv(const DeviceKv& kv, int n_tokens, const float* k, const float* v, const BlockTables& tables,

@@ -138,5 +138,28 @@ TEST(Channels, TheDevicePathOfTheModelGivesTheHostPathsResults) {
   EXPECT_EQ(staged.tokens, host.tokens);
 }
 
+// Greedy ids picked by the backend (StepExecutor::run_argmax), as a GPU picks them
+// without downloading the logits, are the tokens picked from the logits on the host —
+// on the host path and on the device path, at every tp.
+TEST(Channels, GreedyIdsFromTheBackendAreTheTokensOfTheLogits) {
+  MpiChannels world(MPI_COMM_WORLD);
+  const auto weights = std::make_shared<const DenseWeights>(random_dense_weights(testing::tiny_config(8, 2), 37));
+  const std::unique_ptr<WeightSource> source = make_in_memory_source(weights);
+  const std::vector<int> prompt = {1, 17, 42, 5, 77, 3};
+  if (world.size() != 1 && world.size() != 2 && world.size() != 4 && world.size() != 8)
+    GTEST_SKIP() << "tp " << world.size() << " does not divide 8 heads in 2 groups";
+  testing::RunSettings settings;
+  settings.max_step_tokens = 4;
+  const testing::GreedyTrace from_logits = testing::run_greedy(*source, world, prompt, 8, settings);
+  settings.argmax_on_backend = true;
+  const testing::GreedyTrace host = testing::run_greedy(*source, world, prompt, 8, settings);
+  settings.pretend_device = true;
+  const testing::GreedyTrace device = testing::run_greedy(*source, world, prompt, 8, settings);
+  if (world.rank() != 0) return;
+  EXPECT_EQ(host.tokens, from_logits.tokens);
+  EXPECT_EQ(device.tokens, from_logits.tokens);
+  EXPECT_TRUE(device.logits.empty());
+}
+
 }  // namespace
 }  // namespace gs

@@ -55,19 +55,32 @@ GreedyTrace run_greedy(const WeightSource& source, MpiChannels& comm,
   StepBatch batch;
   const int n = static_cast<int>(prompt.size());
   std::span<const float> logits;
+  // The step's greedy token: from the backend's argmax, or from the logits.
+  auto run = [&]() {
+    if (settings.argmax_on_backend) return executor.run_argmax(batch)[0];
+    logits = executor.run(batch);
+    trace.logits.emplace_back(logits.begin(), logits.end());
+    return argmax(logits);
+  };
+  int next = -1;
   for (int begin = 0; begin < n; begin += settings.max_step_tokens) {
     batch.clear();
     for (int p = begin; p < std::min(n, begin + settings.max_step_tokens); ++p)
       batch.add(prompt[p], p, 0, p == n - 1);
-    logits = executor.run(batch);
+    if (begin + settings.max_step_tokens >= n) {
+      next = run();
+    } else if (settings.argmax_on_backend) {
+      executor.run_argmax(batch);
+    } else {
+      executor.run(batch);
+    }
   }
   for (int step = 0; step < steps; ++step) {
-    trace.logits.emplace_back(logits.begin(), logits.end());
-    trace.tokens.push_back(argmax(logits));
+    trace.tokens.push_back(next);
     if (step + 1 == steps) break;
     batch.clear();
     batch.add(trace.tokens.back(), n + step, 0, true);
-    logits = executor.run(batch);
+    next = run();
   }
   executor.stop();
   return trace;

@@ -27,6 +27,9 @@ struct RunSettings {
   // Run the backend as a device backend would be run (pretend_device_backend.h):
   // logits downloaded, collectives staged through host memory.
   bool pretend_device = false;
+  // Pick every token with the backend's argmax (StepExecutor::run_argmax) instead
+  // of from downloaded logits; the trace then has tokens only.
+  bool argmax_on_backend = false;
 };
 
 // Prefills `prompt`, then decodes `steps` greedy tokens with the model sharded over

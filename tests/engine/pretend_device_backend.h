@@ -50,6 +50,7 @@ class PretendDeviceBackend final : public kernels::Backend {
   void activate(kernels::Activation act, const float* gate, const float* up, float* out, std::size_t n) override {
     inner_->activate(act, gate, up, out, n);
   }
+  void argmax_rows(const float* x, int rows, int cols, int* out) override { inner_->argmax_rows(x, rows, cols, out); }
   std::unique_ptr<kernels::KvCache> make_kv_cache(const kernels::KvCacheShape& shape) override {
     return inner_->make_kv_cache(shape);
   }

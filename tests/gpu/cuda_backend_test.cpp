@@ -4,6 +4,7 @@
 // the reason, where no GPU is visible.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 
@@ -144,32 +145,78 @@ TEST_F(CudaBackendTest, DataMovementMatchesTheReference) {
   }
 }
 
+// Greedy ids on the device: exactly the reference's, ties to the lowest index,
+// over row lengths around the block's 256 threads and a vocabulary's 32000.
+TEST_F(CudaBackendTest, ArgmaxRowsMatchesTheReference) {
+  for (int cols : {1, 31, 256, 257, 1001, 32000}) {
+    const int rows = 5;
+    auto x = random_floats(std::size_t(rows) * cols, rng);
+    // Row 1: its largest value twice, the later copy in another thread's stride.
+    if (cols > 1) {
+      float* row = x.data() + cols;
+      const float top = *std::max_element(row, row + cols) + 1.0f;
+      row[cols - 1] = top;
+      row[cols / 2] = top;
+    }
+    // Row 2: all -inf; row 3: all equal.
+    std::fill(x.begin() + 2 * cols, x.begin() + 3 * cols, -INFINITY);
+    std::fill(x.begin() + 3 * cols, x.begin() + 4 * cols, 0.25f);
+    std::vector<int> want(rows), got(rows, -1);
+    ref->argmax_rows(x.data(), rows, cols, want.data());
+    Buffer dx = up(x), dids = gpu->allocate(rows * sizeof(int));
+    gpu->argmax_rows(dx.as<float>(), rows, cols, dids.as<int>());
+    gpu->download(got.data(), dids.data(), rows * sizeof(int));
+    EXPECT_EQ(got, want) << "cols " << cols;
+  }
+}
+
 // G = 1 … H for H = 8 and 16, head_dim 8/64/128, contexts up to 300 (three chunks),
-// a prefill chunk of every length 1..12 beside decode tokens of other sequences.
+// a prefill chunk of every length 1..12 beside decode tokens of other sequences; the
+// KV cache in f32 and in bf16 (the CUDA default), whose reference sees the keys and
+// values rounded to bf16 as the device stores them.
 TEST_F(CudaBackendTest, GqaAttentionMatchesTheReference) {
-  for (int head_dim : {8, 64, 128}) {
-    for (auto [heads, groups] : {std::pair{8, 1}, std::pair{8, 2}, std::pair{8, 8}, std::pair{16, 4}, std::pair{16, 1}}) {
-      for (int capacity : {13, 300}) {
-        const auto c = make_attention_case(even_groups(groups, heads / groups), groups, head_dim, capacity, rng);
-        std::vector<float> want, got;
-        ref->attention(c.batch(want), *cache_of(*ref, c), 0);
-        const auto cache = cache_of(*gpu, c);
-        Buffer dq = up(c.q), dkv = up(c.kv_of_q), dslots = up(c.slots), dlengths = up(c.lengths),
-               dblocks = up(c.blocks);
-        Buffer dout = gpu->allocate(want.size() * 4);
-        AttentionBatch b = c.batch(got);
-        b.q = dq.as<float>();
-        b.out = dout.as<float>();
-        b.kv_of_q = dkv.as<int>();
-        b.tables = {dblocks.as<int>(), c.width(), dslots.as<int>()};
-        b.lengths = dlengths.as<int>();
-        gpu->attention(b, *cache, 0);
-        SCOPED_TRACE("head_dim " + std::to_string(head_dim) + " H " + std::to_string(heads) + " G " +
-                     std::to_string(groups) + " capacity " + std::to_string(capacity));
-        expect_close(down(dout, want.size()), want, kFloatVsDouble);
+  for (DType kv_type : {DType::f32, DType::bf16}) {
+    gpu = make_backend(BackendKind::cuda, limits, {.device = 0, .kv_type = kv_type});
+    for (int head_dim : {8, 64, 128}) {
+      for (auto [heads, groups] : {std::pair{8, 1}, std::pair{8, 2}, std::pair{8, 8}, std::pair{16, 4}, std::pair{16, 1}}) {
+        for (int capacity : {13, 300}) {
+          const auto c = make_attention_case(even_groups(groups, heads / groups), groups, head_dim, capacity, rng);
+          AttentionCase stored = c;  // what the device cache holds
+          if (kv_type == DType::bf16) {
+            for (float& x : stored.k) x = round_bf16(x);
+            for (float& x : stored.v) x = round_bf16(x);
+          }
+          std::vector<float> want, got;
+          ref->attention(stored.batch(want), *cache_of(*ref, stored), 0);
+          const auto cache = cache_of(*gpu, c);
+          Buffer dq = up(c.q), dkv = up(c.kv_of_q), dslots = up(c.slots), dlengths = up(c.lengths),
+                 dblocks = up(c.blocks);
+          Buffer dout = gpu->allocate(want.size() * 4);
+          AttentionBatch b = c.batch(got);
+          b.q = dq.as<float>();
+          b.out = dout.as<float>();
+          b.kv_of_q = dkv.as<int>();
+          b.tables = {dblocks.as<int>(), c.width(), dslots.as<int>()};
+          b.lengths = dlengths.as<int>();
+          gpu->attention(b, *cache, 0);
+          SCOPED_TRACE(std::string("kv ") + dtype_name(kv_type) + " head_dim " + std::to_string(head_dim) + " H " +
+                       std::to_string(heads) + " G " + std::to_string(groups) + " capacity " +
+                       std::to_string(capacity));
+          expect_close(down(dout, want.size()), want, kFloatVsDouble);
+        }
       }
     }
   }
+}
+
+// The CUDA KV cache holds bf16 by default (half the bytes attention streams) and
+// f32 on request; the bytes it reports say which.
+TEST_F(CudaBackendTest, KvCacheIsBf16ByDefaultAndF32OnRequest) {
+  const KvCacheShape shape{2, 4, 16, 3, 64};
+  const std::int64_t elements = 2LL * shape.n_layers * shape.positions() * shape.n_kv_heads * shape.head_dim;
+  EXPECT_EQ(gpu->make_kv_cache(shape)->bytes(), elements * 2);
+  auto f32 = make_backend(BackendKind::cuda, limits, {.device = 0, .kv_type = DType::f32});
+  EXPECT_EQ(f32->make_kv_cache(shape)->bytes(), elements * 4);
 }
 
 }  // namespace

@@ -1,6 +1,9 @@
 // Both backends, driven only through the Backend interface, agree op by op.
 #include "kernels/backend.h"
 
+#include <algorithm>
+#include <cmath>
+
 #include "common/check.h"
 #include "kernels/cpu/reference.h"
 #include "tests/kernels/attention_case.h"
@@ -168,6 +171,40 @@ TEST_F(BackendTest, MemoryRoundTripsAndDataMovementOps) {
     for (int r = 0; r < 2; ++r)
       for (int c = 0; c < 10; ++c)
         EXPECT_EQ(wide[r * 10 + c], c >= 3 && c < 9 ? picked[r * 6 + c - 3] : -1.0f) << r << "," << c;
+  }
+}
+
+// Greedy sampling's op: the first largest value of each row, as std::max_element
+// (and the Sampler at temperature 0) picks it.
+TEST_F(BackendTest, ArgmaxRowsPicksTheFirstLargestValue) {
+  const std::vector<float> x = {1, 3, 3, -2,                  // tie: the lower index
+                                -INFINITY, -INFINITY, -5, -5,  // -inf is smaller than any number
+                                7, 0, 0, 0,
+                                -1, -1, -1, -1};
+  for (Backend* be : {ref_backend.get(), cpu_backend.get()}) {
+    std::vector<int> ids(4, -1);
+    be->argmax_rows(x.data(), 4, 4, ids.data());
+    EXPECT_EQ(ids, (std::vector<int>{1, 2, 0, 0}));
+  }
+  const auto random = random_floats(7 * 1001, rng);
+  std::vector<int> ids(7);
+  ref_backend->argmax_rows(random.data(), 7, 1001, ids.data());
+  for (int r = 0; r < 7; ++r)
+    EXPECT_EQ(ids[r], std::max_element(random.begin() + r * 1001, random.begin() + (r + 1) * 1001) -
+                          (random.begin() + r * 1001));
+}
+
+// The CPU backends keep their KV cache in f32 only: asking for bf16 (a CUDA
+// option) is a clear error, not a silent f32 cache.
+TEST(MakeBackend, CpuBackendsRefuseABf16KvCache) {
+  for (BackendKind kind : {BackendKind::cpu, BackendKind::reference}) {
+    EXPECT_NO_THROW(make_backend(kind, {}, {.kv_type = DType::f32}));
+    try {
+      make_backend(kind, {}, {.kv_type = DType::bf16});
+      ADD_FAILURE() << "a bf16 KV cache was accepted";
+    } catch (const gs::Error& e) {
+      EXPECT_NE(std::string(e.what()).find("keep their KV cache in f32 only"), std::string::npos) << e.what();
+    }
   }
 }
 
