@@ -68,8 +68,7 @@ int run_eval(const EvalOptions& o, ControlChannel& comm) {
     config = resolve_run_config(o.common);
     GS_CHECK(!o.max_tokens || *o.max_tokens >= 1, "--max-tokens must be at least 1, got " << *o.max_tokens);
     config.runtime.threads = apply_threads(config.runtime.threads);
-    weight_type_from_name(config.runtime.weight_dtype);  // a bad name fails before the checkpoint is read
-    kv_type_from_name(config.runtime.kv_dtype);
+    check_dtype_names(config.runtime);
 
     std::unique_ptr<WeightSource> source = open_checkpoint(config.model.path);
     const ModelConfig& model_config = source->config();

@@ -98,8 +98,7 @@ int run_generate(const GenerateOptions& o, ControlChannel& comm) {
   run_collective_phase(comm, [&] {
     config = resolve_generate_config(o, generation);
     config.runtime.threads = apply_threads(config.runtime.threads);
-    weight_type_from_name(config.runtime.weight_dtype);  // a bad name fails before the checkpoint is read
-    kv_type_from_name(config.runtime.kv_dtype);
+    check_dtype_names(config.runtime);
 
     std::unique_ptr<WeightSource> source = open_checkpoint(config.model.path);
     const ModelConfig& model_config = source->config();

@@ -87,6 +87,11 @@ std::optional<DType> kv_type_from_name(const std::string& name) {
   GS_FAIL("unknown runtime.kv_dtype '" << name << "': use auto, bf16 or f32");
 }
 
+void check_dtype_names(const RunConfig::Runtime& runtime) {
+  weight_type_from_name(runtime.weight_dtype);
+  kv_type_from_name(runtime.kv_dtype);
+}
+
 kernels::BackendOptions backend_options(const RunConfig::Runtime& runtime) {
   kernels::BackendOptions options;
   options.device = runtime.device;

@@ -37,6 +37,9 @@ DType weight_type_from_name(const std::string& name);
 // runtime.kv_dtype: auto (nullopt: the backend's default), bf16 or f32; throws
 // naming the valid values.
 std::optional<DType> kv_type_from_name(const std::string& name);
+// runtime.weight_dtype and runtime.kv_dtype parsed once, so a bad name fails
+// before the checkpoint is read.
+void check_dtype_names(const RunConfig::Runtime& runtime);
 
 // The backend settings of runtime (device, CUDA graphs, wait limit, KV type).
 kernels::BackendOptions backend_options(const RunConfig::Runtime& runtime);

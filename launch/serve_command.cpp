@@ -84,8 +84,7 @@ int run_serve(const ServeOptions& o, ControlChannel& comm) {
     if (!config.server.chat_template.empty())
       settings.chat_template = serve::chat_template_from_name(config.server.chat_template);
     config.runtime.threads = apply_threads(config.runtime.threads);
-    weight_type_from_name(config.runtime.weight_dtype);
-    kv_type_from_name(config.runtime.kv_dtype);
+    check_dtype_names(config.runtime);
 
     std::unique_ptr<WeightSource> source = open_checkpoint(config.model.path);
     const ModelConfig& model_config = source->config();

@@ -48,8 +48,7 @@ int run_t5_eval(const EvalOptions& o, ControlChannel& comm) {
     GS_CHECK(!o.max_tokens, "--max-tokens does not apply to a T5 eval (every pair is evaluated)");
     GS_CHECK(!o.context, "--context does not apply to a T5 eval (each pair is its own context)");
     config.runtime.threads = apply_threads(config.runtime.threads);
-    weight_type_from_name(config.runtime.weight_dtype);
-    kv_type_from_name(config.runtime.kv_dtype);
+    check_dtype_names(config.runtime);
     checkpoint = std::make_unique<T5Checkpoint>(config.model.path);
     const T5Config& t5 = checkpoint->config();
     limits = model_limits(config.runtime, t5.decoder_config(), 1);

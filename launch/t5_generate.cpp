@@ -24,8 +24,7 @@ int run_t5_generate(const GenerateOptions& o, ControlChannel& comm) {
   run_collective_phase(comm, [&] {
     config = resolve_generate_config(o, generation);
     config.runtime.threads = apply_threads(config.runtime.threads);
-    weight_type_from_name(config.runtime.weight_dtype);
-    kv_type_from_name(config.runtime.kv_dtype);
+    check_dtype_names(config.runtime);
 
     checkpoint = std::make_unique<T5Checkpoint>(config.model.path);
     const T5Config& t5 = checkpoint->config();
