@@ -264,16 +264,7 @@ void T5Model::self_attention(const Stack& stack, const T5Layer& w, kernels::KvCa
   const kernels::BlockTables tables = slot_tables(slots);
   be.store_kv(cache, cache_layer, {n, k, v, tables, positions});
 
-  kernels::AttentionBatch a;
-  a.n_tokens = n;
-  a.n_q_heads = stack.shard.q_heads.size();
-  a.head_dim = config_.d_kv;
-  a.q = q;
-  a.out = attn_.as<float>();
-  a.kv_of_q = stack.kv_of_q.as<int>();
-  a.tables = tables;
-  a.lengths = lengths;
-  a.scale = 1.0f;
+  kernels::AttentionBatch a = attention_batch(stack, n, tables, lengths);
   a.position_bias = stack.bias.as<float>();
   a.position_bias_stride = 2 * limits_.capacity - 1;
   a.position_bias_offset = limits_.capacity - 1;
@@ -285,23 +276,30 @@ void T5Model::self_attention(const Stack& stack, const T5Layer& w, kernels::KvCa
   be.add(x, partial_.as<float>(), static_cast<std::size_t>(n) * dm);
 }
 
+// The attention of n tokens of a stack, queries in q_, output in attn_; T5 does
+// not scale scores (its weights absorb 1/sqrt(d_kv)).
+kernels::AttentionBatch T5Model::attention_batch(const Stack& stack, int n, const kernels::BlockTables& tables,
+                                                 const int* lengths) {
+  kernels::AttentionBatch a;
+  a.n_tokens = n;
+  a.n_q_heads = stack.shard.q_heads.size();
+  a.head_dim = config_.d_kv;
+  a.q = q_.as<float>();
+  a.out = attn_.as<float>();
+  a.kv_of_q = stack.kv_of_q.as<int>();
+  a.tables = tables;
+  a.lengths = lengths;
+  a.scale = 1.0f;
+  return a;
+}
+
 void T5Model::cross_attention(const T5Layer& w, int layer, int n, const int* slots, const int* lengths) {
   kernels::Backend& be = *backend_;
   const int dm = config_.d_model;
   float *x = x_.as<float>(), *xn = xn_.as<float>(), *q = q_.as<float>();
   be.rmsnorm(x, w.cross_norm.as<float>(), xn, n, dm, config_.norm_eps);
   be.matmul(xn, w.cross.wq.view(), nullptr, q, n);
-  kernels::AttentionBatch a;
-  a.n_tokens = n;
-  a.n_q_heads = decoder_.shard.q_heads.size();
-  a.head_dim = config_.d_kv;
-  a.q = q;
-  a.out = attn_.as<float>();
-  a.kv_of_q = decoder_.kv_of_q.as<int>();
-  a.tables = slot_tables(slots);
-  a.lengths = lengths;
-  a.scale = 1.0f;
-  be.attention(a, *cross_cache_, layer);
+  be.attention(attention_batch(decoder_, n, slot_tables(slots), lengths), *cross_cache_, layer);
   be.matmul(attn_.as<float>(), w.cross.wo.view(), nullptr, partial_.as<float>(), n);
   all_reduce(partial_.as<float>(), n);
   be.add(x, partial_.as<float>(), static_cast<std::size_t>(n) * dm);

@@ -118,6 +118,8 @@ class T5Model final : public Model {
   void self_attention(const Stack& stack, const T5Layer& w, kernels::KvCache& cache, int cache_layer, int n,
                       const int* slots, const int* positions, const int* lengths);
   void cross_attention(const T5Layer& w, int layer, int n, const int* slots, const int* lengths);
+  kernels::AttentionBatch attention_batch(const Stack& stack, int n, const kernels::BlockTables& tables,
+                                          const int* lengths);
   void feed_forward(const Stack& stack, const T5Layer& w, int n);
   void all_reduce(float* partial, int n);
   // Block tables that put each token's slot in its reserved run of blocks.
