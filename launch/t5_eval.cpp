@@ -1,6 +1,4 @@
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
 #include <iostream>
 
 #include <nlohmann/json.hpp>
@@ -8,35 +6,12 @@
 #include "engine/seq2seq_eval.h"
 #include "common/check.h"
 #include "launch/collective_phase.h"
+#include "launch/eval_pairs.h"
 #include "launch/model_setup.h"
 #include "launch/t5_commands.h"
 #include "launch/t5_setup.h"
 
 namespace gs {
-
-namespace {
-
-// {"input": TEXT, "target": TEXT} per line; blank lines skipped.
-std::vector<std::pair<std::string, std::string>> read_pairs(const std::string& path) {
-  GS_CHECK(std::filesystem::is_regular_file(path),
-           "cannot read the pairs file " << path << ": it does not exist or is not a regular file");
-  std::ifstream in(path, std::ios::binary);
-  std::vector<std::pair<std::string, std::string>> pairs;
-  std::string line;
-  for (int number = 1; std::getline(in, line); ++number) {
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    const nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
-    GS_CHECK(!j.is_discarded() && j.is_object() && j.contains("input") && j["input"].is_string() &&
-                 j.contains("target") && j["target"].is_string(),
-             path << ":" << number << ": each line of a T5 eval file must be a JSON object "
-                  << "{\"input\": TEXT, \"target\": TEXT}");
-    pairs.emplace_back(j["input"].get<std::string>(), j["target"].get<std::string>());
-  }
-  GS_CHECK(!pairs.empty(), "the pairs file " << path << " holds no pairs: there is nothing to evaluate");
-  return pairs;
-}
-
-}  // namespace
 
 int run_t5_eval(const EvalOptions& o, ControlChannel& comm) {
   RunConfig config;
@@ -55,7 +30,7 @@ int run_t5_eval(const EvalOptions& o, ControlChannel& comm) {
     config.runtime.max_seq_len = limits.capacity;
     if (comm.rank() == 0) {
       const std::unique_ptr<Tokenizer> tokenizer = open_t5_tokenizer(config, t5.vocab_size);
-      for (const auto& [input, target] : read_pairs(o.text))
+      for (const auto& [input, target] : read_eval_pairs(o.text))
         pairs.push_back({t5_encode_prompt(*tokenizer, input, t5.eos_id), t5_encode_prompt(*tokenizer, target, t5.eos_id)});
       for (std::size_t i = 0; i < pairs.size(); ++i)
         GS_CHECK(static_cast<int>(pairs[i].input.size()) <= limits.capacity &&

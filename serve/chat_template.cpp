@@ -47,7 +47,7 @@ std::optional<ChatTemplate> chat_template_of_model(const std::filesystem::path& 
   // A list of named templates: the "default" one.
   if (t.is_array())
     for (const nlohmann::json& named : t)
-      if (named.is_object() && named.value("name", "") == "default" && named.contains("template") &&
+      if (named.is_object() && named.contains("name") && named["name"] == "default" && named.contains("template") &&
           named["template"].is_string())
         return recognise_chat_template(named["template"].get<std::string>());
   return std::nullopt;

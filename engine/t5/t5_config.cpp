@@ -1,6 +1,8 @@
 #include "engine/t5/t5_config.h"
 
 #include <cmath>
+#include <cstdint>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "common/check.h"
@@ -101,6 +103,8 @@ void T5Config::validate(const std::string& source) const {
   positive(relative_buckets, "relative_attention_num_buckets");
   positive(relative_max_distance, "relative_attention_max_distance");
   positive(max_positions, "n_positions");
+  GS_CHECK(std::int64_t{n_heads} * d_kv <= std::numeric_limits<int>::max(),
+           source << ": num_heads * d_kv = " << std::int64_t{n_heads} * d_kv << " is too large");
   GS_CHECK(n_heads % n_kv_heads == 0, source << ": num_key_value_heads = " << n_kv_heads
                                              << " must divide num_heads = " << n_heads
                                              << " (each KV group serves H/G query heads)");

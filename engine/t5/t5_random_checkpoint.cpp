@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cmath>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <random>
 #include <sstream>
@@ -74,6 +75,8 @@ T5RandomShape parse_t5_random_shape(const std::string& text) {
   }
   for (const auto& [key, field] : fields)
     GS_CHECK(key == "buckets" || seen[key], "--random-model '" << text << "': '" << key << "' is missing; expected " << kKeys);
+  GS_CHECK(std::int64_t{s.h} * s.d <= std::numeric_limits<int>::max(),
+           "--random-model '" << text << "': the model width h*d is too large");
   return s;
 }
 

@@ -15,6 +15,7 @@
 #include "engine/checkpoint/llama2c_reader.h"
 #include "engine/checkpoint/safetensors_writer.h"
 #include "engine/model_config.h"
+#include "engine/t5/t5_random_checkpoint.h"
 #include "common/check.h"
 
 namespace fs = std::filesystem;
@@ -91,9 +92,22 @@ void llama2c_seeds(const fs::path& model, const std::string& name, const fs::pat
   }
 }
 
-// Whole Hugging Face folders (see fuzz_hf_checkpoint.cpp for the packing) of a
-// tiny random model per architecture: a real model's tensors exceed the inputs
-// libFuzzer mutates well, and its config is seeded for hf_config above.
+// A Hugging Face folder packed as fuzz_hf_checkpoint.cpp reads it.
+void write_packed_folder(const fs::path& dir, const fs::path& out) {
+  std::ifstream config(dir / "config.json", std::ios::binary), weights(dir / "model.safetensors", std::ios::binary);
+  std::ostringstream config_text, weight_bytes;
+  config_text << config.rdbuf();
+  weight_bytes << weights.rdbuf();
+  const std::uint32_t config_size = static_cast<std::uint32_t>(config_text.str().size());
+  const std::string packed =
+      std::string(reinterpret_cast<const char*>(&config_size), sizeof config_size) + config_text.str() + weight_bytes.str();
+  write_bytes(out, packed.data(), packed.size());
+  fs::remove_all(dir);
+}
+
+// Whole Hugging Face folders of a tiny random model per architecture (Llama family
+// and T5): a real model's tensors exceed the inputs libFuzzer mutates well, and
+// its config is seeded for hf_config above.
 void hf_checkpoint_seeds(const fs::path& out) {
   for (const char* architecture : {"llama", "mistral", "qwen2"}) {
     gs::ModelConfig c;
@@ -104,16 +118,14 @@ void hf_checkpoint_seeds(const fs::path& out) {
     c.vocab_size = 8, c.max_seq_len = 16;
     const fs::path dir = out / ("folder_" + c.architecture);
     gs::write_hf_checkpoint(gs::random_dense_weights(c, 1), dir, gs::DType::bf16);
-    std::ifstream config(dir / "config.json", std::ios::binary), weights(dir / "model.safetensors", std::ios::binary);
-    std::ostringstream config_text, weight_bytes;
-    config_text << config.rdbuf();
-    weight_bytes << weights.rdbuf();
-    const std::uint32_t config_size = static_cast<std::uint32_t>(config_text.str().size());
-    const std::string packed =
-        std::string(reinterpret_cast<const char*>(&config_size), sizeof config_size) + config_text.str() + weight_bytes.str();
-    write_bytes(out / (c.architecture + ".bin"), packed.data(), packed.size());
-    fs::remove_all(dir);
+    write_packed_folder(dir, out / (c.architecture + ".bin"));
   }
+  const fs::path t5_dir = out / "folder_t5";
+  fs::create_directories(t5_dir);
+  gs::write_random_t5_checkpoint(gs::parse_t5_random_shape("t5:h=2,g=1,d=4,enc_layers=1,dec_layers=1,ffn=8,vocab=8,"
+                                                           "buckets=4"),
+                                 16, 1, t5_dir);
+  write_packed_folder(t5_dir, out / "t5.bin");
 }
 
 }  // namespace

@@ -49,6 +49,13 @@ TEST(ChatTemplate, RecognisesTemplatesFromTokenizerConfig) {
   EXPECT_EQ(chat_template_of_model(dir / "model.bin"), ChatTemplate::chatml);
   std::ofstream(dir / "tokenizer_config.json") << R"({"bos_token": "<s>"})";
   EXPECT_EQ(chat_template_of_model(dir), std::nullopt);
+  // A list of named templates: the "default" one; a name that is not a string is
+  // not "default" (found by fuzzing: it threw a JSON type error).
+  std::ofstream(dir / "tokenizer_config.json")
+      << R"({"chat_template": [{"name": "tool_use", "template": "[INST]"}, {"name": "default", "template": "<|im_start|>"}]})";
+  EXPECT_EQ(chat_template_of_model(dir), ChatTemplate::chatml);
+  std::ofstream(dir / "tokenizer_config.json") << R"({"chat_template": [{"name": 1, "template": "<|im_start|>"}]})";
+  EXPECT_EQ(chat_template_of_model(dir), std::nullopt);
   std::filesystem::remove_all(dir);
   EXPECT_EQ(chat_template_of_model(dir), std::nullopt);
 }

@@ -10,6 +10,7 @@
 #include "engine/t5/t5_checkpoint.h"
 #include "engine/t5/t5_config.h"
 #include "engine/t5/t5_model.h"
+#include "engine/t5/t5_random_checkpoint.h"
 #include "common/check.h"
 
 namespace gs {
@@ -103,6 +104,22 @@ TEST(T5Config, BadValuesAreNamed) {
   j = base_config();
   j["feed_forward_proj"] = "softplus";
   expect_config_error(j, "'softplus' is not supported");
+  j = base_config();
+  j["num_heads"] = 65536;
+  j["num_key_value_heads"] = 65536;
+  j["d_kv"] = 65536;
+  expect_config_error(j, "num_heads * d_kv = 4294967296 is too large");
+}
+
+// Found by fuzzing `--random-model`: h*d beyond int overflowed before any check.
+TEST(T5RandomShape, WidthBeyondIntIsRefused) {
+  EXPECT_EQ(parse_t5_random_shape("t5:h=8,g=2,d=64,enc_layers=2,dec_layers=1,ffn=32,vocab=64").config(16).d_model, 512);
+  try {
+    parse_t5_random_shape("t5:h=8,g=2,d=1111111164,enc_layers=2,dec_layers=2,ffn=1024,vocab=3128");
+    FAIL() << "accepted a width of 8 * 1111111164";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("the model width h*d is too large"), std::string::npos) << e.what();
+  }
 }
 
 TEST(T5Plans, TpBeyondGroupsReplicatesAndUnevenDealsAreReported) {
