@@ -10,7 +10,7 @@ seconds=${1:-60}
 shift || true
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(safetensors hf_config hf_checkpoint llama2c_checkpoint llama2c_tokenizer run_config
-                                     prompt_ids random_model_shape api_request)
+                                     prompt_ids random_model_shape api_request eval_pairs tokenizer_config)
 models=../shared/models
 build=build-fuzz
 
@@ -21,7 +21,9 @@ cmake --build $build -j "$(nproc)"
 seeds=$build/seeds
 rm -rf $seeds
 $build/make_fuzz_seeds $models $seeds
-mkdir -p $seeds/llama2c_tokenizer $seeds/run_config $seeds/prompt_ids $seeds/random_model_shape $seeds/api_request
+mkdir -p $seeds/llama2c_tokenizer $seeds/run_config $seeds/prompt_ids $seeds/random_model_shape $seeds/api_request \
+         $seeds/eval_pairs $seeds/tokenizer_config
+for t5 in tests/t5/data/*/; do cp "$t5/config.json" "$seeds/hf_config/t5_$(basename "$t5").json"; done
 cp $models/stories260K/tok512.bin $seeds/llama2c_tokenizer/
 head -c 4096 $models/llama2-tokenizer/tokenizer.bin >$seeds/llama2c_tokenizer/llama2_head.bin
 cp configs/*.yaml tests/cli/data/*.yaml $seeds/run_config/
@@ -30,6 +32,13 @@ printf '1' >$seeds/prompt_ids/one
 printf '%s' '-1,+2, 3,2147483648' >$seeds/prompt_ids/edges
 printf 'h=8,g=2,d=8,layers=2,ffn=48,vocab=64' >$seeds/random_model_shape/tiny
 printf 'h=32,g=8,d=128,layers=8,ffn=5632,vocab=32000' >$seeds/random_model_shape/llama
+printf 't5:h=8,g=2,d=64,enc_layers=2,dec_layers=2,ffn=1024,vocab=32128,buckets=32' >$seeds/random_model_shape/t5
+cp tests/t5/data/pairs.jsonl $seeds/eval_pairs/
+printf '%s' '{"chat_template": "{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor %}"}' \
+  >$seeds/tokenizer_config/chatml
+printf '%s' '{"chat_template": [{"name": "default", "template": "<|start_header_id|>"}, {"name": "tool_use", "template": "[INST]"}]}' \
+  >$seeds/tokenizer_config/named
+printf '%s' '{"add_bos_token": true, "chat_template": "[INST] <<SYS>>\n{{ system }}\n<</SYS>>"}' >$seeds/tokenizer_config/llama2
 printf '%s' '{"model":"stories260K","prompt":"Once upon a time","max_tokens":20,"temperature":0.7,"top_p":0.9,"top_k":40,"seed":3,"stop":["\n","The end"],"stream":true}' >$seeds/api_request/completion
 printf '%s' '{"prompt":[1,403,407],"n":1,"logprobs":null,"return_token_ids":true}' >$seeds/api_request/ids
 printf '%s' '{"messages":[{"role":"system","content":"Be brief."},{"role":"user","content":[{"type":"text","text":"Hi"}]}],"max_completion_tokens":9}' >$seeds/api_request/chat
