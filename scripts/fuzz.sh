@@ -43,6 +43,11 @@ printf '%s' '{"model":"stories260K","prompt":"Once upon a time","max_tokens":20,
 printf '%s' '{"prompt":[1,403,407],"n":1,"logprobs":null,"return_token_ids":true}' >$seeds/api_request/ids
 printf '%s' '{"messages":[{"role":"system","content":"Be brief."},{"role":"user","content":[{"type":"text","text":"Hi"}]}],"max_completion_tokens":9}' >$seeds/api_request/chat
 
+# The scratch folders of the targets that read a folder (tests/fuzz/input_file.h).
+export TMPDIR=$PWD/$build/tmp
+rm -rf "$TMPDIR"
+mkdir -p "$TMPDIR"
+
 # ASan's default allocator limit reports a lying size as a finding rather than
 # letting the machine swap; the same limit applies to every target.
 export ASAN_OPTIONS=allocator_may_return_null=0:detect_leaks=1

@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 
 namespace gs::fuzz {
 
@@ -16,6 +17,20 @@ std::string input_file(const std::uint8_t* data, std::size_t size) {
     std::abort();
   }
   return "/proc/self/fd/" + std::to_string(fd);
+}
+
+const std::filesystem::path& scratch_dir() {
+  static const std::filesystem::path dir = [] {
+    std::filesystem::path path = std::filesystem::temp_directory_path() / ("groupshard-fuzz-" + std::to_string(getpid()));
+    std::filesystem::create_directories(path);
+    return path;
+  }();
+  return dir;
+}
+
+void write_file(const std::filesystem::path& path, const std::uint8_t* data, std::size_t size) {
+  std::ofstream(path, std::ios::binary | std::ios::trunc)
+      .write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(size));
 }
 
 }  // namespace gs::fuzz
