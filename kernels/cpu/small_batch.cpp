@@ -6,16 +6,20 @@
 // So: a register tile of kRows weight rows by kTokens tokens of vector
 // accumulators; each weight vector is loaded (and widened from bf16 in
 // registers) once and multiplied into kTokens tokens. A group of kRows rows is
-// read whole from DRAM by the first token tile, with a software prefetch ahead
-// of it, and stays in L1/L2 for the other token tiles, while every token's x
-// stays in L2 (rows are cut into column blocks only when x would not fit): each
-// weight comes from DRAM once per call, in long runs. Threads take chunks of
-// output rows from the pool, so each streams its own part of w.
+// read whole by the first token tile and stays in L1/L2 for the other token
+// tiles, while all of them together prefetch a group ahead into L2, and every
+// token's x stays in L2 (rows are cut into column blocks only when x would not
+// fit): each weight comes from DRAM once per call, in long runs, and DRAM
+// streams while the later tiles compute. Threads take chunks of output rows
+// from the pool, so each streams its own part of w.
 #include "kernels/cpu/small_batch.h"
 
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
+
+#include <immintrin.h>
 
 #include "common/check.h"
 #include "kernels/cpu/parallel.h"
@@ -51,17 +55,32 @@ inline Vec<L> load(const float* p) {
   return v;
 }
 
-// L bf16 widened to f32 (bf16 is the top half of an f32).
+// L bf16 widened to f32 (bf16 is the top half of an f32). GCC lowers the
+// generic conversion of 8 lanes to two 128-bit halves joined again (6
+// instructions instead of 2), so the native widths use the intrinsic.
 template <int L>
 inline Vec<L> load(const std::uint16_t* p) {
+#if defined(__AVX512F__)
+  if constexpr (L == 16) {
+    const __m512i bits = _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+    return reinterpret_cast<Vec<L>>(_mm512_slli_epi32(bits, 16));
+  }
+#endif
+#if defined(__AVX2__)
+  if constexpr (L == 8) {
+    const __m256i bits = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+    return reinterpret_cast<Vec<L>>(_mm256_slli_epi32(bits, 16));
+  }
+#endif
   typename Lanes<L>::U16 bits;
   std::memcpy(&bits, p, sizeof bits);
   return reinterpret_cast<Vec<L>>(__builtin_convertvector(bits, typename Lanes<L>::U32) << 16);
 }
 
-// Makes the compiler hold v in a register. Without it GCC folds the input
-// vector's load into each of its kRows FMAs, loading it kRows times: 14 loads per
-// 12 FMAs in the AVX2 tile instead of 8 left the FMA units half idle.
+// Makes the compiler hold v in a register. Without it GCC folds a vector's load
+// into each FMA that uses it, loading it again for each: an input vector kRows
+// times, and (f32) a weight vector kTokens times, 16 loads per 12 FMAs in the
+// AVX2 tile instead of 7, which left the FMA units half idle.
 template <int L>
 inline void keep_in_register(Vec<L>& v) {
 #if defined(__AVX512F__)
@@ -94,6 +113,7 @@ struct Tile {
   static constexpr int kTokens = L == 16 ? 6 : 4;
 };
 
+
 // Floats of x one column block may keep in L2 for all tokens (256 KiB of a
 // 512 KiB-2 MiB L2).
 constexpr int kL2InputFloats = 64 << 10;
@@ -105,32 +125,51 @@ struct Args {
   int n, in, out;
 };
 
-// How far ahead of its reads the tile that brings weights from DRAM prefetches.
-// The hardware prefetcher alone, on R rows of a few KiB each, left bf16 batch 4
-// and 8 steps 1.7-2x slower (TinyLlama shape, Zen 3). Prefetches past the end
-// of w are harmless: a prefetch never faults.
-constexpr int kPrefetchBytes = 16 << 10;
+// How far ahead of the row group being multiplied the prefetched one starts.
+// 64 KiB beat 4, 16 and 32 KiB at n = 2..8 (bf16 and f32, TinyLlama's MLP up,
+// Zen 3) and 128-256 KiB at n = 4 and 8; it keeps ~1000 lines in flight on the
+// way to L2.
+constexpr int kPrefetchBytes = 64 << 10;
+
+// The weights a tile prefetches while it runs: `lines` cache lines of each of
+// the tile's R rows from `next` (rows `stride` bytes apart), spread evenly over its
+// k steps. A row group's token tiles share the prefetch of a row group ahead,
+// so DRAM keeps streaming while the second and later tiles compute on rows
+// already in cache (with only the first tile prefetching, batch 8 cost twice
+// batch 4: DRAM idled through the second tile). Prefetches past the end of w
+// are harmless: a prefetch never faults.
+struct Prefetch {
+  const char* next = nullptr;
+  std::size_t stride = 0;
+  int lines = 0;
+};
 
 // y[t][r] += w[r][k0, k1) · x[t][k0, k1) for R rows from row r0 and T tokens from
 // token t0; k1 - k0 is a multiple of L except at the end of a row (tail < L).
-// With `prefetch` (whole rows only: then the R rows are one contiguous run) the
-// weights kPrefetchBytes ahead of the ones read, running on into the next rows.
+// Not inlined: inlined into rows(), GCC 12 kept the bf16 tile's accumulators
+// on the stack (23 stack accesses per 12 FMAs).
 template <typename W, int L, int R, int T>
-void tile(const Args& a, int r0, int t0, int k0, int k1, bool prefetch) {
+__attribute__((noinline)) void tile(const Args& a, int r0, int t0, int k0, int k1, Prefetch prefetch) {
   const W* w = static_cast<const W*>(a.w) + std::size_t(r0) * a.in;
   const float* x = a.x + std::size_t(t0) * a.in;
   const int full = k0 + (k1 - k0) / L * L;
-  constexpr int kStepBytes = R * L * int(sizeof(W));
-  const char* ahead = reinterpret_cast<const char*>(w) + kPrefetchBytes;
+  // Bresenham over the steps: `due` counts lines owed, in units of 1 / steps.
+  const int steps = std::max((full - k0) / L, 1);
+  int due = 0;
   Vec<L> acc[R][T] = {};
   for (int k = k0; k < full; k += L) {
-    if (prefetch) {
-      for (int b = 0; b < kStepBytes; b += 64) __builtin_prefetch(ahead + b, 0, 1);
-      ahead += kStepBytes;
+    for (due += prefetch.lines; due >= steps; due -= steps) {
+      for (int r = 0; r < R; ++r) {
+        __builtin_prefetch(prefetch.next + r * prefetch.stride, 0, 1);
+      }
+      prefetch.next += 64;
     }
     Vec<L> wv[R];
 #pragma GCC unroll 4
-    for (int r = 0; r < R; ++r) wv[r] = load<L>(w + std::size_t(r) * a.in + k);
+    for (int r = 0; r < R; ++r) {
+      wv[r] = load<L>(w + std::size_t(r) * a.in + k);
+      if constexpr (std::is_same_v<W, float>) keep_in_register<L>(wv[r]);
+    }
 #pragma GCC unroll 8
     for (int t = 0; t < T; ++t) {
       Vec<L> xv = load<L>(x + std::size_t(t) * a.in + k);
@@ -154,7 +193,7 @@ void tile(const Args& a, int r0, int t0, int k0, int k1, bool prefetch) {
 // The leftover tokens [t0, n) of a row group, fewer than a tile's T: one tile
 // of exactly that many.
 template <typename W, int L, int R, int T>
-void token_tail(const Args& a, int r0, int t0, int k0, int k1, bool prefetch) {
+void token_tail(const Args& a, int r0, int t0, int k0, int k1, Prefetch prefetch) {
   if constexpr (T > 0) {
     if (a.n - t0 == T) return tile<W, L, R, T>(a, r0, t0, k0, k1, prefetch);
     token_tail<W, L, R, T - 1>(a, r0, t0, k0, k1, prefetch);
@@ -162,20 +201,30 @@ void token_tail(const Args& a, int r0, int t0, int k0, int k1, bool prefetch) {
 }
 
 // R rows from r0 times every token over columns [k0, k1): full token tiles,
-// then the leftover tokens. The first tile reads the rows from DRAM (and
-// prefetches when they are whole); they stay in L1/L2 for the others.
+// then the leftover tokens. The first tile reads the rows (from L2, where the
+// prefetch put them); they stay in L1/L2 for the others. Together the tiles
+// prefetch the same columns of the R rows from row `ahead`, column `ahead_k0`.
 template <typename W, int L, int R>
-void row_group(const Args& a, int r0, int k0, int k1) {
+void row_group(const Args& a, int r0, int k0, int k1, int ahead, int ahead_k0) {
   constexpr int T = Tile<L>::kTokens;
-  const bool whole_rows = k0 == 0 && k1 == a.in;
+  const int tiles = (a.n + T - 1) / T;
+  const std::size_t stride = std::size_t(a.in) * sizeof(W);
+  const int segment_lines = int(((k1 - k0) * sizeof(W) + 63) / 64);
+  const int lines = ahead_k0 < a.in ? (segment_lines + tiles - 1) / tiles : 0;
+  Prefetch prefetch{static_cast<const char*>(a.w) + ahead * stride + ahead_k0 * sizeof(W), stride,
+                    lines};
   int t0 = 0;
-  for (; t0 + T <= a.n; t0 += T) tile<W, L, R, T>(a, r0, t0, k0, k1, whole_rows && t0 == 0);
-  token_tail<W, L, R, T - 1>(a, r0, t0, k0, k1, whole_rows && t0 == 0);
+  for (; t0 + T <= a.n; t0 += T, prefetch.next += std::size_t(lines) * 64) {
+    tile<W, L, R, T>(a, r0, t0, k0, k1, prefetch);
+  }
+  token_tail<W, L, R, T - 1>(a, r0, t0, k0, k1, prefetch);
 }
 
 // Columns per block: whole rows while every token's x fits kL2InputFloats, so
-// each weight row streams from DRAM in one long run (short runs starve the
-// hardware prefetcher: 1.4 KiB runs made bf16 batch 8 twice as slow as batch 4).
+// each weight row streams from DRAM in one long run. (Blocks sized for x to stay
+// in L1 instead were slower at every n: each short run of a row costs a
+// horizontal sum per token, and the hardware prefetcher follows short runs
+// badly.)
 template <int L>
 int column_block(const Args& a) {
   const int fit = kL2InputFloats / a.n / L * L;
@@ -183,7 +232,9 @@ int column_block(const Args& a) {
 }
 
 // Output rows [r0, r1): y starts at the bias, then column block by column block
-// each group of R rows is read from DRAM once and multiplied into every token.
+// each group of R rows is read from DRAM once and multiplied into every token,
+// while the group kPrefetchBytes ahead (wrapping into the next block) is
+// prefetched.
 template <typename W, int L>
 void rows(const Args& a, const float* bias, int r0, int r1) {
   constexpr int R = Tile<L>::kRows;
@@ -196,11 +247,20 @@ void rows(const Args& a, const float* bias, int r0, int r1) {
     }
   }
   const int block = column_block<L>(a);
+  const int count = r1 - r0;
   for (int k0 = 0; k0 < a.in; k0 += block) {
     const int k1 = std::min(a.in, k0 + block);
+    const int segment = (k1 - k0) * int(sizeof(W));
+    const int distance = std::min((kPrefetchBytes / segment + R - 1) / R * R, count);
+    auto group = [&](auto rows_per_group, int r) {
+      const int ahead = r + distance;
+      const bool wraps = ahead >= r1;
+      row_group<W, L, decltype(rows_per_group)::value>(a, r, k0, k1, wraps ? ahead - count : ahead,
+                                                       wraps ? k1 : k0);
+    };
     int r = r0;
-    for (; r + R <= r1; r += R) row_group<W, L, R>(a, r, k0, k1);
-    for (; r < r1; ++r) row_group<W, L, 1>(a, r, k0, k1);
+    for (; r + R <= r1; r += R) group(std::integral_constant<int, R>{}, r);
+    for (; r < r1; ++r) group(std::integral_constant<int, 1>{}, r);
   }
 }
 
