@@ -75,47 +75,63 @@ float softmax_unnormalised(float* p, int len) {
   return 1.0f / sum_lanes(sum);
 }
 
-// Scores of `count` (<= 8) query heads q (count, D) against one full key tile
-// (D, 16): each query element scales a whole tile row, so there are no horizontal
-// sums; two partial sums per head (even and odd elements) keep up to 16 FMA chains
-// in flight. Every head goes through the same operations whatever `count` is, so
-// a head's scores do not depend on how many heads share its KV head. The first
-// `valid` scores of each head go to out (rows `stride` apart).
+// A key tile row or a chunk of a value row (16 floats) in native vectors. The two
+// loops below keep their accumulators in these: sized for AVX-512 and written on
+// v16, on AVX2 both spilled them (GCC 12: 251 and 351 stack accesses per 32
+// FMAs), and a 512-token prefill spent 15 % of its time in them.
+constexpr int kPerV16 = 16 / kNativeFloats;
+
+// Query heads one score tile serves at a time: two accumulators each, a quarter
+// of the registers in all.
+constexpr int kScoreHeads = kVectorRegisters / 4 / kPerV16;
+
+// Scores of `count` (<= kScoreHeads) query heads q (count, D) against one full key
+// tile (D, 16): each query element scales a whole tile row, so there are no
+// horizontal sums; two partial sums per head (even and odd elements) keep up to 16
+// FMA chains in flight. Every head goes through the same operations whatever
+// `count` is, so a head's scores do not depend on how many heads share its KV
+// head. The first `valid` scores of each head go to out (rows `stride` apart).
 template <int kD>
 void score_tile(const float* q, int d, const float* tile, float* out, std::size_t stride,
                 int count, int valid, float scale) {
+  constexpr int P = kPerV16;
   const int D = kD ? kD : d;
-  v16 even[8] = {}, odd[8] = {};
+  vnative even[kScoreHeads][P] = {}, odd[kScoreHeads][P] = {};
   int i = 0;
   for (; i + 2 <= D; i += 2) {
-    const v16 row0 = load16(tile + std::size_t(i) * 16);
-    const v16 row1 = load16(tile + std::size_t(i + 1) * 16);
+    vnative row0[P], row1[P];
+    for (int p = 0; p < P; ++p) {
+      row0[p] = load_native(tile + std::size_t(i) * 16 + p * kNativeFloats);
+      row1[p] = load_native(tile + std::size_t(i + 1) * 16 + p * kNativeFloats);
+    }
 #pragma GCC unroll 8
-    for (int h = 0; h < 8; ++h) {
+    for (int h = 0; h < kScoreHeads; ++h) {
       if (h >= count) break;
-      even[h] += q[h * D + i] * row0;
-      odd[h] += q[h * D + i + 1] * row1;
+      const float q0 = q[h * D + i], q1 = q[h * D + i + 1];
+      for (int p = 0; p < P; ++p) {
+        even[h][p] += q0 * row0[p];
+        odd[h][p] += q1 * row1[p];
+      }
     }
   }
   if (i < D) {
-    const v16 row = load16(tile + std::size_t(i) * 16);
-    for (int h = 0; h < count && h < 8; ++h) even[h] += q[h * D + i] * row;
+    for (int h = 0; h < count && h < kScoreHeads; ++h)
+      for (int p = 0; p < P; ++p)
+        even[h][p] += q[h * D + i] * load_native(tile + std::size_t(i) * 16 + p * kNativeFloats);
   }
 #pragma GCC unroll 8
-  for (int h = 0; h < 8; ++h) {
+  for (int h = 0; h < kScoreHeads; ++h) {
     if (h >= count) break;
-    const v16 sum = (even[h] + odd[h]) * scale;
-    if (valid == 16) {
-      store16(out + h * stride, sum);
-    } else {
-      store16(out + h * stride, sum, valid);
-    }
+    float sum[16];
+    for (int p = 0; p < P; ++p) store_native(sum + p * kNativeFloats, (even[h][p] + odd[h][p]) * scale);
+    std::copy(sum, sum + valid, out + h * stride);
   }
 }
 
 // Scores (group, stride) of every query head q (group, D) against positions
 // [0, len) of one KV head's keys, which lie in `blocks` (the sequence's block table):
-// each tile is read from memory once, and from L1 by each chunk of up to 8 heads.
+// each tile is read from memory once, and from L1 by each chunk of up to
+// kScoreHeads heads.
 template <int kD>
 void score_keys(const float* q, const KvCacheView& kv, const int* blocks, int kv_head, float* scores,
                 std::size_t stride, int group, int len, float scale) {
@@ -125,9 +141,9 @@ void score_keys(const float* q, const KvCacheView& kv, const int* blocks, int kv
     const int valid = std::min(T, len - j);
     const float* tile = kv.k + kv.block_offset(blocks[j / kv.block_size], kv_head) +
                         kv.key_index(j % kv.block_size, 0);
-    for (int g = 0; g < group; g += 8)
-      score_tile<kD>(q + g * D, D, tile, scores + j + g * stride, stride, std::min(8, group - g), valid,
-                     scale);
+    for (int g = 0; g < group; g += kScoreHeads)
+      score_tile<kD>(q + g * D, D, tile, scores + j + g * stride, stride,
+                     std::min(kScoreHeads, group - g), valid, scale);
   }
 }
 
@@ -135,32 +151,33 @@ void score_keys(const float* q, const KvCacheView& kv, const int* blocks, int kv
 // every query head of the group accumulates them.
 constexpr int kValueBlock = 64;
 
-// Output rows of `count` (<= kHeads) query heads, each kC chunks of 16 floats (rows
-// D apart), += sum over keys j in [j0, j1) of p[h][j] · row j of v (p rows
+// Output rows of `count` (<= kHeads) query heads, each kN native vectors (rows D
+// apart), += sum over keys j in [j0, j1) of p[h][j] · row j of v (p rows
 // `stride` apart). The accumulators stay in registers and each value row is
-// loaded once for all kHeads heads: kHeads * kC is 16 of the 32 vector registers.
-template <int kC, int kHeads>
+// loaded once for all kHeads heads: kHeads * kN is half the vector registers.
+template <int kN, int kHeads>
 void add_values_fixed(float* o, const float* p, std::size_t stride, const float* v, int j0, int j1,
                       int count) {
-  constexpr int D = 16 * kC;
-  v16 acc[kHeads][kC];
+  constexpr int D = kNativeFloats * kN;
+  vnative acc[kHeads][kN];
 #pragma GCC unroll 16
   for (int h = 0; h < kHeads; ++h)
-    for (int c = 0; c < kC; ++c) acc[h][c] = h < count ? load16(o + h * D + 16 * c) : v16{};
+    for (int c = 0; c < kN; ++c)
+      acc[h][c] = h < count ? load_native(o + h * D + kNativeFloats * c) : vnative{};
   for (int j = j0; j < j1; ++j) {
-    v16 row[kC];
-#pragma GCC unroll 8
-    for (int c = 0; c < kC; ++c) row[c] = load16(v + std::size_t(j) * D + 16 * c);
+    vnative row[kN];
+#pragma GCC unroll 16
+    for (int c = 0; c < kN; ++c) row[c] = load_native(v + std::size_t(j) * D + kNativeFloats * c);
 #pragma GCC unroll 16
     for (int h = 0; h < kHeads; ++h) {
       if (h >= count) break;
       const float weight = p[h * stride + j];
-      for (int c = 0; c < kC; ++c) acc[h][c] += weight * row[c];
+      for (int c = 0; c < kN; ++c) acc[h][c] += weight * row[c];
     }
   }
 #pragma GCC unroll 16
   for (int h = 0; h < count; ++h)
-    for (int c = 0; c < kC; ++c) store16(o + h * D + 16 * c, acc[h][c]);
+    for (int c = 0; c < kN; ++c) store_native(o + h * D + kNativeFloats * c, acc[h][c]);
 }
 
 // Any head dim: one head and one chunk of 16 (or the last `width`) floats at a time.
@@ -215,9 +232,10 @@ void attend_group(const float* q, const KvCacheView& kv, const int* blocks, int 
       const float* v = kv.v + kv.block_offset(blocks[begin / kv.block_size], kv_head);
       const float* p = scores + first;  // p[j - first] weighs row j - first of v
       if constexpr (kD % 16 == 0 && kD > 0) {
-        constexpr int kHeads = std::max(1, 256 / kD);
+        constexpr int kN = kD / kNativeFloats;
+        constexpr int kHeads = std::max(1, kVectorRegisters / 2 / kN);
         for (int g = 0; g < group; g += kHeads)
-          add_values_fixed<kD / 16, kHeads>(out + g * D, p + g * stride, stride, v, begin - first,
+          add_values_fixed<kN, kHeads>(out + g * D, p + g * stride, stride, v, begin - first,
                                             end - first, std::min(kHeads, group - g));
       } else {
         for (int g = 0; g < group; ++g)

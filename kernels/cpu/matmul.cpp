@@ -27,8 +27,23 @@ namespace {
 // (1 MiB: it stays in L2 while sgemm packs it). f32 uses the same slices.
 constexpr std::size_t kTileFloats = std::size_t(1) << 18;
 
-int tile_rows(const WeightMatrix& w) {
-  return std::clamp(static_cast<int>(kTileFloats / std::max(w.cols, 1)), 1, w.rows);
+// Past this many floats of x (512 KiB, a Zen 3 L2), sgemm's repacking of x on
+// every call costs more than L2-sized weight tiles save: TinyLlama's MLP up at a
+// 512-token chunk spent 9 % of its samples in sgemm_oncopy with 44 calls per
+// matrix. Then each thread takes about 4 calls, with bf16 widened tiles of at
+// most kMaxWidenedFloats (16 MiB).
+constexpr std::size_t kL2InputFloats = std::size_t(1) << 17;
+constexpr std::size_t kMaxWidenedFloats = std::size_t(1) << 22;
+
+int tile_rows(const WeightMatrix& w, int n) {
+  const std::size_t in = std::max(w.cols, 1);
+  std::size_t rows = kTileFloats / in;
+  if (std::size_t(n) * in > kL2InputFloats) {
+    const std::size_t calls = 4 * std::size_t(thread_pool().threads());
+    rows = std::max(rows, (std::size_t(w.rows) + calls - 1) / calls);
+    if (w.type == DType::bf16) rows = std::min(rows, std::max(kMaxWidenedFloats / in, kTileFloats / in));
+  }
+  return static_cast<int>(std::clamp<std::size_t>(rows, 1, std::max(w.rows, 1)));
 }
 
 // y (n, out) = x (n, in) · wᵀ + bias through sgemm, one pool chunk of tile_rows
@@ -36,7 +51,7 @@ int tile_rows(const WeightMatrix& w) {
 // of scratch first.
 void gemm_blas(const float* x, const WeightMatrix& w, const float* bias, float* y, int n,
                std::span<float> scratch) {
-  const int rows = tile_rows(w), in = w.cols, out = w.rows;
+  const int rows = tile_rows(w, n), in = w.cols, out = w.rows;
   const std::size_t tile = std::size_t(rows) * in;
   if (w.type == DType::bf16) {
     const std::size_t needed = tile * thread_pool().threads();
@@ -73,7 +88,7 @@ void gemm_blas(const float* x, const WeightMatrix& w, const float* bias, float* 
 
 std::size_t matmul_scratch_floats(const WeightMatrix& w, int n) {
   if (w.type == DType::f32 || n <= small_batch_limit(w.type)) return 0;
-  return std::size_t(tile_rows(w)) * w.cols * thread_pool().threads();
+  return std::size_t(tile_rows(w, n)) * w.cols * thread_pool().threads();
 }
 
 void matmul(const float* x, const WeightMatrix& w, const float* bias, float* y, int n,

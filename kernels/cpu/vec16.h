@@ -45,4 +45,24 @@ inline v16 load16(const float* p, int n) {
 
 inline void store16(float* p, v16 v, int n) { std::memcpy(p, &v, sizeof(float) * n); }
 
+// The build's widest float vector (16 floats with AVX-512, else 8) and how many
+// such registers there are. Loops that keep many accumulators in registers use
+// it: on AVX2, GCC 12 moves the halves of a v16 and every scalar broadcast into
+// one through the stack.
+#if defined(__AVX512F__)
+inline constexpr int kNativeFloats = 16;
+inline constexpr int kVectorRegisters = 32;
+#else
+inline constexpr int kNativeFloats = 8;
+inline constexpr int kVectorRegisters = 16;
+#endif
+using vnative = float __attribute__((vector_size(kNativeFloats * sizeof(float))));
+
+inline vnative load_native(const float* p) {
+  vnative v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+inline void store_native(float* p, vnative v) { std::memcpy(p, &v, sizeof v); }
+
 }  // namespace gs::kernels::cpu
