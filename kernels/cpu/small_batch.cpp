@@ -55,15 +55,18 @@ inline Vec<L> load(const float* p) {
   return v;
 }
 
-// L bf16 widened to f32 (bf16 is the top half of an f32). GCC lowers the
-// generic conversion of 8 lanes to two 128-bit halves joined again (6
-// instructions instead of 2), so the native widths use the intrinsic.
+// L bf16 widened to f32 (bf16 is the top half of an f32). With AVX2, GCC 12
+// lowers the generic conversion of 8 lanes to two 128-bit halves joined again
+// (6 instructions instead of 2), and AVX-512 16 lanes to two such halves, so the
+// native widths use the intrinsic.
 template <int L>
 inline Vec<L> load(const std::uint16_t* p) {
 #if defined(__AVX512F__)
   if constexpr (L == 16) {
-    const __m512i bits = _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
-    return reinterpret_cast<Vec<L>>(_mm512_slli_epi32(bits, 16));
+    // (The maskz form: the unmasked one trips -Wmaybe-uninitialized in GCC 12's header.)
+    const __m512i bits =
+        _mm512_maskz_cvtepu16_epi32(0xFFFF, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+    return reinterpret_cast<Vec<L>>(reinterpret_cast<typename Lanes<L>::U32>(bits) << 16);
   }
 #endif
 #if defined(__AVX2__)
@@ -81,16 +84,14 @@ inline Vec<L> load(const std::uint16_t* p) {
 // into each FMA that uses it, loading it again for each: an input vector kRows
 // times, and (f32) a weight vector kTokens times, 16 loads per 12 FMAs in the
 // AVX2 tile instead of 7, which left the FMA units half idle.
+// ("v" is any of AVX-512's 32 vector registers; "x" only the first 16.)
 template <int L>
 inline void keep_in_register(Vec<L>& v) {
 #if defined(__AVX512F__)
-  constexpr int kNative = 16;
+  if constexpr (L == 16) asm("" : "+v"(v));
 #elif defined(__AVX__)
-  constexpr int kNative = 8;
-#else
-  constexpr int kNative = 0;
+  if constexpr (L == 8) asm("" : "+x"(v));
 #endif
-  if constexpr (L == kNative) asm("" : "+x"(v));
 }
 
 inline float widen(float w) { return w; }
