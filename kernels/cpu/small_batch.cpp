@@ -19,11 +19,14 @@
 #include <cstring>
 #include <type_traits>
 
+#if defined(__AVX2__)
 #include <immintrin.h>
+#endif
 
 #include "common/check.h"
 #include "kernels/cpu/parallel.h"
 #include "kernels/cpu/thread_pool.h"
+#include "kernels/cpu/vec16.h"
 
 namespace gs::kernels::cpu {
 namespace {
@@ -88,9 +91,9 @@ inline Vec<L> load(const std::uint16_t* p) {
 template <int L>
 inline void keep_in_register(Vec<L>& v) {
 #if defined(__AVX512F__)
-  if constexpr (L == 16) asm("" : "+v"(v));
+  if constexpr (L == kNativeFloats) asm("" : "+v"(v));
 #elif defined(__AVX__)
-  if constexpr (L == 8) asm("" : "+x"(v));
+  if constexpr (L == kNativeFloats) asm("" : "+x"(v));
 #endif
 }
 
@@ -295,11 +298,7 @@ template void small_batch_matmul_lanes<16>(const float*, const WeightMatrix&, co
                                            int);
 
 void small_batch_matmul(const float* x, const WeightMatrix& w, const float* bias, float* y, int n) {
-#if defined(__AVX512F__)
-  small_batch_matmul_lanes<16>(x, w, bias, y, n);
-#else
-  small_batch_matmul_lanes<8>(x, w, bias, y, n);
-#endif
+  small_batch_matmul_lanes<kNativeFloats>(x, w, bias, y, n);
 }
 
 }  // namespace gs::kernels::cpu
