@@ -32,16 +32,16 @@ constexpr std::size_t kTileFloats = std::size_t(1) << 18;
 // 512-token chunk spent 9 % of its samples in sgemm_oncopy with 44 calls per
 // matrix. Then each thread takes about 4 calls, with bf16 widened tiles of at
 // most kMaxWidenedFloats (16 MiB).
-constexpr std::size_t kL2InputFloats = std::size_t(1) << 17;
+constexpr std::size_t kInputPastL2Floats = std::size_t(1) << 17;
 constexpr std::size_t kMaxWidenedFloats = std::size_t(1) << 22;
 
 int tile_rows(const WeightMatrix& w, int n) {
   const std::size_t in = std::max(w.cols, 1);
   std::size_t rows = kTileFloats / in;
-  if (std::size_t(n) * in > kL2InputFloats) {
+  if (std::size_t(n) * in > kInputPastL2Floats) {
     const std::size_t calls = 4 * std::size_t(thread_pool().threads());
     rows = std::max(rows, (std::size_t(w.rows) + calls - 1) / calls);
-    if (w.type == DType::bf16) rows = std::min(rows, std::max(kMaxWidenedFloats / in, kTileFloats / in));
+    if (w.type == DType::bf16) rows = std::min(rows, kMaxWidenedFloats / in);
   }
   return static_cast<int>(std::clamp<std::size_t>(rows, 1, std::max(w.rows, 1)));
 }

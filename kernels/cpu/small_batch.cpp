@@ -117,7 +117,6 @@ struct Tile {
   static constexpr int kTokens = L == 16 ? 6 : 4;
 };
 
-
 // Floats of x one column block may keep in L2 for all tokens (256 KiB of a
 // 512 KiB-2 MiB L2).
 constexpr int kL2InputFloats = 64 << 10;
