@@ -6,7 +6,6 @@
 // accumulators in flight, exp on whole vectors.
 #pragma once
 
-#include <cstdint>
 #include <cstring>
 
 namespace gs::kernels::cpu {
@@ -20,15 +19,6 @@ inline v16 load16(const float* p) {
 }
 
 inline void store16(float* p, v16 v) { std::memcpy(p, &v, sizeof v); }
-
-// Sixteen bf16 at p widened to f32 (bf16 is the top half of an f32).
-inline v16 load16(const std::uint16_t* p) {
-  using u16x16 = std::uint16_t __attribute__((vector_size(32)));
-  using u32x16 = std::uint32_t __attribute__((vector_size(64)));
-  u16x16 bits;
-  std::memcpy(&bits, p, sizeof bits);
-  return reinterpret_cast<v16>(__builtin_convertvector(bits, u32x16) << 16);
-}
 
 inline float sum_lanes(v16 v) {
   float sum = 0.0f;
