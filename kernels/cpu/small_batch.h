@@ -10,11 +10,12 @@ namespace gs::kernels::cpu {
 inline constexpr int kSmallBatchMax = 64;
 
 // The most tokens matmul hands it; past these, OpenBLAS's sgemm (one
-// single-threaded call per pool chunk, on bf16 tiles widened first) wins. Decode
-// steps of the TinyLlama shape, 2 threads on a 2-core Zen 3 (AVX2), context 128,
-// small-batch kernel vs sgemm for every matmul, one session: f32 n = 8 / 16 / 32:
-// 374 / 545 / 891 ms vs 444 / 589 / 860 ms; bf16 n = 8 / 16 / 32: 253 / 484 / 944
-// ms vs 457 / 606 / 1069 ms.
+// single-threaded call per pool chunk, on bf16 tiles widened first) wins or ties.
+// Decode steps of the TinyLlama shape, 2 threads on a 2-core Zen 3 (AVX2), context
+// 16, small-batch kernel vs sgemm for every matmul, two alternating runs each
+// (2026-12-01, this kernel): f32 n = 16 / 32: 500-721 / 948-979 ms vs 600-630 /
+// 957-975 ms (a tie); bf16 n = 16 / 32 / 48 / 64: 381-420 / 709-794 / 1186-1221 /
+// 1490-1517 ms vs 651-715 / 966-1033 / 1083-1151 / 1245-1537 ms.
 inline constexpr int small_batch_limit(DType type) {
   return type == DType::bf16 ? 32 : 16;
 }
