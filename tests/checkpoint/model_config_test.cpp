@@ -200,6 +200,12 @@ TEST(ModelConfig, ValidateNamesTheBadField) {
   EXPECT_CONTAINS(message, kSource);
   EXPECT_CONTAINS(message, "n_heads 8 is not a multiple of n_kv_heads 3");
 
+  j = llama_json();
+  j["num_attention_heads"] = 65536;
+  j["num_key_value_heads"] = 65536;
+  j["head_dim"] = 65536;
+  EXPECT_CONTAINS(parse_error(j), "n_heads * head_dim = 4294967296 is too large");
+
   ModelConfig c = testing::tiny_config();
   c.head_dim = 7;
   EXPECT_CONTAINS(error_of([&] { c.validate("cfg.yaml"); }), "cfg.yaml: head_dim must be even");
