@@ -6,7 +6,6 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
-#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "common/check.h"
@@ -34,9 +33,9 @@ void ModelConfig::validate(const std::string& source) const {
                                              << " is not a multiple of n_kv_heads " << n_kv_heads
                                              << " (query heads must split evenly into KV groups)");
   // The query projection's width is an int everywhere a layer is sized.
-  GS_CHECK(std::int64_t{n_heads} * head_dim <= std::numeric_limits<int>::max(),
+  GS_CHECK(std::int64_t{n_heads} * head_dim <= INT_MAX,
            source << ": n_heads * head_dim = " << std::int64_t{n_heads} * head_dim
-                  << " is too large (at most " << std::numeric_limits<int>::max() << ")");
+                  << " is too large (at most " << INT_MAX << ")");
   // RoPE rotates pairs of head dimensions.
   GS_CHECK(head_dim % 2 == 0, source << ": head_dim must be even for RoPE, got " << head_dim);
   GS_CHECK(std::isfinite(rope_theta) && rope_theta > 0,

@@ -236,7 +236,7 @@ void attend_group(const float* q, const KvCacheView& kv, const int* blocks, int 
         constexpr int kHeads = std::max(1, kVectorRegisters / 2 / kN);
         for (int g = 0; g < group; g += kHeads)
           add_values_fixed<kN, kHeads>(out + g * D, p + g * stride, stride, v, begin - first,
-                                            end - first, std::min(kHeads, group - g));
+                                       end - first, std::min(kHeads, group - g));
       } else {
         for (int g = 0; g < group; ++g)
           for (int c = 0; c < D; c += 16)
